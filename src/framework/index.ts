@@ -1,0 +1,8 @@
+/** The framework's contracts, in one import. Nothing here depends on the runtime. */
+export * from './plugin.js';
+export * from './endpoint.js';
+export * from './request.js';
+export * from './cycle-state.js';
+export * from './scheduling.js';
+export * from './request-control.js';
+export * from './registry.js';

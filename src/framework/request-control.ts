@@ -1,0 +1,83 @@
+/**
+ * Request-control contracts: what runs around scheduling in the director. PreRequest runs right after the
+ * pick and before the answer goes to the proxy, so the next cycle already sees the reservation.
+ */
+import type { Plugin } from './plugin.js';
+import type { Endpoint } from './endpoint.js';
+import type { InferenceRequest } from './request.js';
+import type { CycleState } from './cycle-state.js';
+import type { SchedulingResult } from './scheduling.js';
+
+export interface PreRequest extends Plugin {
+  preRequest(request: InferenceRequest, result: SchedulingResult, cycleState: CycleState): void;
+}
+
+export interface TokenUsage {
+  readonly promptTokens: number;
+  readonly completionTokens: number;
+  readonly cachedPromptTokens: number;
+}
+
+/** How a request ended: response plugins release what PreRequest reserved in every case. */
+export type RequestOutcome =
+  | { readonly kind: 'success'; readonly usage?: TokenUsage }
+  | { readonly kind: 'error'; readonly code: string; readonly status?: number }
+  | { readonly kind: 'disconnect' };
+
+export interface ResponseHeadersInfo {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface ResponseReceived extends Plugin {
+  responseReceived(request: InferenceRequest, response: ResponseHeadersInfo, endpoint: Endpoint | undefined): void;
+}
+
+export interface ResponseStreaming extends Plugin {
+  responseStreaming(request: InferenceRequest, chunk: Uint8Array, endpoint: Endpoint | undefined): void;
+}
+
+export interface ResponseComplete extends Plugin {
+  responseComplete(request: InferenceRequest, outcome: RequestOutcome, endpoint: Endpoint | undefined): void;
+}
+
+/** Declares the data it needs; the loader adds a default producer for data nobody produces. */
+export interface DataConsumer {
+  readonly consumes: readonly string[];
+}
+
+/** Computes per-request data for the candidates before scheduling (e.g. prefix-cache matches). */
+export interface DataProducer extends Plugin, DataConsumer {
+  readonly produces: readonly string[];
+  produce(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): void;
+}
+
+export type AdmissionResult =
+  | { readonly admitted: true }
+  | { readonly admitted: false; readonly code: string; readonly reason: string };
+
+export interface Admitter extends Plugin {
+  admit(request: InferenceRequest, candidates: readonly Endpoint[]): AdmissionResult;
+}
+
+export function isPreRequest(p: Plugin): p is PreRequest {
+  return typeof (p as Partial<PreRequest>).preRequest === 'function';
+}
+export function isResponseReceived(p: Plugin): p is ResponseReceived {
+  return typeof (p as Partial<ResponseReceived>).responseReceived === 'function';
+}
+export function isResponseStreaming(p: Plugin): p is ResponseStreaming {
+  return typeof (p as Partial<ResponseStreaming>).responseStreaming === 'function';
+}
+export function isResponseComplete(p: Plugin): p is ResponseComplete {
+  return typeof (p as Partial<ResponseComplete>).responseComplete === 'function';
+}
+export function isDataProducer(p: Plugin): p is DataProducer {
+  return typeof (p as Partial<DataProducer>).produce === 'function' && Array.isArray((p as Partial<DataProducer>).produces);
+}
+export function isDataConsumer(p: object): p is DataConsumer {
+  return Array.isArray((p as Partial<DataConsumer>).consumes);
+}
+export function isAdmitter(p: Plugin): p is Admitter {
+  return typeof (p as Partial<Admitter>).admit === 'function';
+}

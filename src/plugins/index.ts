@@ -1,0 +1,34 @@
+/** Registers every in-tree plugin. Out-of-tree plugins call `registry.register` the same way. */
+import type { Registry } from '../framework/registry.js';
+import { registration as queueScorer } from './queue-scorer/index.js';
+import { registration as kvCacheUtilizationScorer, legacyRegistration as kvCacheScorer } from './kv-cache-utilization-scorer/index.js';
+import { registration as runningRequestsSizeScorer } from './running-requests-size-scorer/index.js';
+import { registration as loraAffinityScorer } from './lora-affinity-scorer/index.js';
+import { registration as tokenLoadScorer } from './token-load-scorer/index.js';
+import { registration as prefixCacheScorer } from './prefix-cache-scorer/index.js';
+import { registration as approxPrefixCacheProducer, PREFIX_CACHE_MATCH_KEY } from './approx-prefix-cache-producer/index.js';
+import { registration as maxScorePicker } from './max-score-picker/index.js';
+import { registration as randomPicker } from './random-picker/index.js';
+import { registration as weightedRandomPicker } from './weighted-random-picker/index.js';
+import { registration as singleProfileHandler } from './single-profile-handler/index.js';
+
+export function registerInTreePlugins(registry: Registry): Registry {
+  for (const r of [
+    queueScorer,
+    kvCacheUtilizationScorer,
+    kvCacheScorer,
+    runningRequestsSizeScorer,
+    loraAffinityScorer,
+    tokenLoadScorer,
+    prefixCacheScorer,
+    approxPrefixCacheProducer,
+    maxScorePicker,
+    randomPicker,
+    weightedRandomPicker,
+    singleProfileHandler,
+  ]) {
+    registry.register(r);
+  }
+  registry.registerDefaultProducer(PREFIX_CACHE_MATCH_KEY, approxPrefixCacheProducer.type);
+  return registry;
+}
