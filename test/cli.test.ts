@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseArgs } from '../src/cli.js';
+import { ConfigError } from '../src/errors.js';
+
+test('defaults are the Go EPP defaults', () => {
+  const o = parseArgs([]);
+  assert.equal(o.grpcPort, 9002);
+  assert.equal(o.grpcHealthPort, 9003);
+  assert.equal(o.metricsPort, 9090);
+  assert.equal(o.secureServing, true);
+  assert.equal(o.refreshMetricsInterval, 50);
+  assert.equal(o.metricsStalenessThreshold, 2000);
+  assert.equal(o.workers, 'auto');
+  assert.equal(o.poolNamespace, 'default');
+});
+
+test('Go flag syntax: --f=v, --f v, -f v, bare and explicit booleans, durations', () => {
+  const cases: { argv: string[]; check: (o: ReturnType<typeof parseArgs>) => void }[] = [
+    { argv: ['--grpc-port=9100'], check: (o) => assert.equal(o.grpcPort, 9100) },
+    { argv: ['--grpc-port', '9101'], check: (o) => assert.equal(o.grpcPort, 9101) },
+    { argv: ['-grpc-port', '9102'], check: (o) => assert.equal(o.grpcPort, 9102) },
+    { argv: ['--secure-serving=false'], check: (o) => assert.equal(o.secureServing, false) },
+    { argv: ['--secure-serving'], check: (o) => assert.equal(o.secureServing, true) },
+    { argv: ['--refresh-metrics-interval=2s'], check: (o) => assert.equal(o.refreshMetricsInterval, 2000) },
+    { argv: ['--metrics-staleness-threshold', '1m30s'], check: (o) => assert.equal(o.metricsStalenessThreshold, 90_000) },
+    { argv: ['--refresh-metrics-interval=1.5s'], check: (o) => assert.equal(o.refreshMetricsInterval, 1500) },
+    { argv: ['--workers=0'], check: (o) => assert.equal(o.workers, 0) },
+    { argv: ['--workers', 'auto'], check: (o) => assert.equal(o.workers, 'auto') },
+    { argv: ['--config-text', 'plugins: []'], check: (o) => assert.equal(o.configText, 'plugins: []') },
+    { argv: ['--help'], check: (o) => assert.equal(o.help, true) },
+  ];
+  for (const c of cases) c.check(parseArgs(c.argv));
+});
+
+test('bad flags are errors that name the flag', () => {
+  const cases: { argv: string[]; message: RegExp }[] = [
+    { argv: ['--no-such-flag=1'], message: /flag provided but not defined: -no-such-flag/ },
+    { argv: ['--grpc-port=abc'], message: /--grpc-port: invalid value "abc"/ },
+    { argv: ['--secure-serving=maybe'], message: /--secure-serving: invalid boolean "maybe"/ },
+    { argv: ['--refresh-metrics-interval=50'], message: /--refresh-metrics-interval: invalid duration "50"/ },
+    { argv: ['--refresh-metrics-interval=5xs'], message: /invalid duration/ },
+    { argv: ['--workers=many'], message: /--workers: invalid value "many"/ },
+    { argv: ['--config-file'], message: /--config-file: flag needs an argument/ },
+    { argv: ['--config-file=a.yaml', '--config-text=x: 1'], message: /only one of --config-file and --config-text/ },
+    { argv: ['stray'], message: /unexpected argument "stray"/ },
+  ];
+  for (const c of cases) {
+    assert.throws(() => parseArgs(c.argv), (err: unknown) => err instanceof ConfigError && c.message.test(err.message), c.argv.join(' '));
+  }
+});
