@@ -1,0 +1,11 @@
+/** `npm run bench`: every suite, one process, results as a table. Timings never gate tests. */
+import { runSchedulingBench } from './scheduling.bench.js';
+
+const fmt = (n: number) => n.toFixed(1).padStart(9);
+
+console.log(`node ${process.version}, ${process.arch}`);
+console.log('\nScheduling, default profile (queue 2 / kv 2 / prefix 3), 4 KB prompt, inline, full pick cycle');
+console.log('endpoints   p50 µs    p99 µs   mean µs    cycles/s');
+for (const row of await runSchedulingBench()) {
+  console.log(`${String(row.endpoints).padStart(9)}${fmt(row.p50us)} ${fmt(row.p99us)} ${fmt(row.meanUs)} ${row.opsPerSec.toFixed(0).padStart(10)}`);
+}
