@@ -34,10 +34,18 @@ export class EppError extends Error {
 /** A configuration problem; `path` names where, e.g. `schedulingProfiles[0].plugins[1].pluginRef`. */
 export class ConfigError extends EppError {
   readonly path: string;
+  /** The message without the path, so a caller can re-anchor the error under its own path. */
+  readonly detail: string;
   constructor(path: string, message: string) {
     super(ErrorCodes.CONFIG_INVALID, path ? `${path}: ${message}` : message);
     this.name = 'ConfigError';
     this.path = path;
+    this.detail = message;
+  }
+
+  /** The same error, located under `prefix` (e.g. `plugins[2]`). */
+  under(prefix: string): ConfigError {
+    return new ConfigError(this.path ? `${prefix}.${this.path}` : prefix, this.detail);
   }
 }
 

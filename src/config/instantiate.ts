@@ -1,0 +1,234 @@
+/**
+ * Phase 2: a validated RawConfig → plugin instances, profiles and request-control lists, with the Go EPP's
+ * defaulting rules (reference/plugins.md, "Config defaulting").
+ */
+import type { Plugin, PluginHandle, PluginServices } from '../framework/plugin.js';
+import type { Registry } from '../framework/registry.js';
+import { isEndpointLifecycleListener, type EndpointLifecycleListener } from '../framework/endpoint.js';
+import {
+  isFilter,
+  isPicker,
+  isProfileHandler,
+  isScorer,
+  type Filter,
+  type Picker,
+  type SchedulerProfile,
+  type WeightedScorer,
+} from '../framework/scheduling.js';
+import {
+  isAdmitter,
+  isDataConsumer,
+  isDataProducer,
+  isPreRequest,
+  isResponseComplete,
+  isResponseReceived,
+  isResponseStreaming,
+  type Admitter,
+  type DataProducer,
+  type PreRequest,
+  type ResponseComplete,
+  type ResponseReceived,
+  type ResponseStreaming,
+} from '../framework/request-control.js';
+import type { SchedulerConfig } from '../scheduling/scheduler.js';
+import { ConfigError } from '../errors.js';
+import type { RawConfig, RawSchedulingProfile } from './schema.js';
+import { DEFAULT_PICKER, DEFAULT_PROFILE_HANDLER, DEFAULT_PROFILE_NAME } from './defaults.js';
+import { parseFeatureGates } from './feature-gates.js';
+import { orderProducers } from './producer-order.js';
+
+export interface ConfigLogger {
+  warn(message: string): void;
+  info?(message: string): void;
+}
+
+export interface LoadedConfig {
+  /** Every plugin by name: the configured ones in order, then those the defaulting rules added. */
+  readonly plugins: ReadonlyMap<string, Plugin>;
+  readonly scheduler: SchedulerConfig;
+  /** In dependency order. */
+  readonly producers: readonly DataProducer[];
+  readonly preRequests: readonly PreRequest[];
+  readonly responseReceived: readonly ResponseReceived[];
+  readonly responseStreaming: readonly ResponseStreaming[];
+  readonly responseComplete: readonly ResponseComplete[];
+  readonly admitters: readonly Admitter[];
+  readonly endpointListeners: readonly EndpointLifecycleListener[];
+  readonly featureGates: ReadonlyMap<string, boolean>;
+  /** The sections later layers read (data layer, saturation, flow control, parser). */
+  readonly raw: RawConfig;
+}
+
+class PluginSet {
+  readonly byName = new Map<string, Plugin>();
+  readonly #where = new Map<string, string>();
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly services: PluginServices,
+    private readonly logger: ConfigLogger,
+  ) {}
+
+  /** Instantiates `type` as `name`; `path` locates the config entry in errors. */
+  create(type: string, name: string, parameters: unknown, path: string): Plugin {
+    const previous = this.#where.get(name);
+    if (previous !== undefined) throw new ConfigError(`${path}.name`, `duplicate plugin name "${name}" (also ${previous})`);
+    const registration = this.registry.get(type);
+    if (!registration) throw new ConfigError(`${path}.type`, `unknown plugin type "${type}"`);
+    let params = parameters;
+    if (registration.takesNoParameters && params !== undefined && params !== null) {
+      this.logger.warn(`plugin "${name}" (${type}) takes no parameters; the given parameters are ignored`);
+      params = undefined;
+    }
+    const handle: PluginHandle = {
+      warn: (m) => this.logger.warn(`plugin "${name}" (${type}): ${m}`),
+      plugin: (n) => this.byName.get(n),
+      services: this.services,
+    };
+    let plugin: Plugin;
+    try {
+      plugin = registration.factory(name, params, handle);
+    } catch (err) {
+      if (err instanceof ConfigError) throw err.under(path);
+      throw new ConfigError(path, `plugin "${name}" (${type}) failed to start: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    this.byName.set(name, plugin);
+    this.#where.set(name, path);
+    return plugin;
+  }
+
+  /** The plugin named `type` if it is of that type, else a new default instance of it. */
+  defaultOf(type: string, why: string): Plugin {
+    const existing = this.byName.get(type);
+    if (existing) {
+      if (existing.type !== type) throw new ConfigError('plugins', `a plugin named "${type}" is of type "${existing.type}", but ${why} needs the default ${type}`);
+      return existing;
+    }
+    return this.create(type, type, undefined, `(default ${type})`);
+  }
+
+  all(): Plugin[] {
+    return [...this.byName.values()];
+  }
+}
+
+function buildProfiles(raw: RawConfig, set: PluginSet): SchedulerProfile[] {
+  let rawProfiles: RawSchedulingProfile[] = raw.schedulingProfiles ?? [];
+  if (rawProfiles.length === 0) {
+    const slotted = set.all().filter((p) => isFilter(p) || isScorer(p) || isPicker(p));
+    rawProfiles = [{ name: DEFAULT_PROFILE_NAME, plugins: slotted.map((p) => ({ pluginRef: p.name })) }];
+  }
+  const seen = new Map<string, number>();
+  return rawProfiles.map((rp, i) => {
+    const at = `schedulingProfiles[${i}]`;
+    if (!rp.name) throw new ConfigError(`${at}.name`, 'a profile needs a name');
+    if (seen.has(rp.name)) throw new ConfigError(`${at}.name`, `duplicate profile name "${rp.name}" (also schedulingProfiles[${seen.get(rp.name)}])`);
+    seen.set(rp.name, i);
+    const filters: Filter[] = [];
+    const scorers: WeightedScorer[] = [];
+    let picker: Picker | undefined;
+    (rp.plugins ?? []).forEach((entry, j) => {
+      const refPath = `${at}.plugins[${j}].pluginRef`;
+      const plugin = set.byName.get(entry.pluginRef);
+      if (!plugin) throw new ConfigError(refPath, `no plugin named "${entry.pluginRef}"`);
+      let slotted = false;
+      if (isFilter(plugin)) {
+        filters.push(plugin);
+        slotted = true;
+      }
+      if (isScorer(plugin)) {
+        scorers.push({ scorer: plugin, weight: entry.weight ?? 1 });
+        slotted = true;
+      }
+      if (isPicker(plugin)) {
+        if (picker) throw new ConfigError(at, `profile "${rp.name}" has more than one picker ("${picker.name}" and "${plugin.name}")`);
+        picker = plugin;
+        slotted = true;
+      }
+      if (!slotted) throw new ConfigError(refPath, `plugin "${plugin.name}" (${plugin.type}) is not a filter, scorer or picker`);
+    });
+    picker ??= set.defaultOf(DEFAULT_PICKER, `profile "${rp.name}" without a picker`) as Picker;
+    return { name: rp.name, filters, scorers, picker };
+  });
+}
+
+function chooseHandler(set: PluginSet, profiles: readonly SchedulerProfile[]) {
+  const handlers = set.all().filter(isProfileHandler);
+  if (handlers.length > 1) {
+    throw new ConfigError('plugins', `exactly one profile handler is allowed, found ${handlers.length}: ${handlers.map((h) => `"${h.name}"`).join(', ')}`);
+  }
+  if (handlers.length === 0) {
+    if (profiles.length > 1) {
+      throw new ConfigError('plugins', `${profiles.length} scheduling profiles need a profile handler plugin; none is configured`);
+    }
+    handlers.push(set.defaultOf(DEFAULT_PROFILE_HANDLER, 'a config without a profile handler') as (typeof handlers)[number]);
+  }
+  const handler = handlers[0]!;
+  if (handler.type === DEFAULT_PROFILE_HANDLER && profiles.length > 1) {
+    throw new ConfigError('schedulingProfiles', `${DEFAULT_PROFILE_HANDLER} "${handler.name}" serves one profile, but ${profiles.length} are configured`);
+  }
+  return handler;
+}
+
+/** Adds the registry's default producer for every consumed key that no plugin produces. */
+function addDefaultProducers(set: PluginSet, registry: Registry): DataProducer[] {
+  const produced = new Set(set.all().filter(isDataProducer).flatMap((p) => p.produces));
+  for (const consumer of set.all()) {
+    if (!isDataConsumer(consumer)) continue;
+    for (const key of consumer.consumes) {
+      if (produced.has(key)) continue;
+      const type = registry.defaultProducerFor(key);
+      if (!type) throw new ConfigError('plugins', `plugin "${consumer.name}" needs data "${key}" that no configured plugin produces`);
+      const producer = set.defaultOf(type, `plugin "${consumer.name}"`);
+      if (isDataProducer(producer)) for (const k of producer.produces) produced.add(k);
+    }
+  }
+  return orderProducers(set.all().filter(isDataProducer));
+}
+
+/** Every pluginRef outside the profiles must name a defined plugin; their kinds are checked by their layers. */
+function checkRefs(raw: RawConfig, set: PluginSet): void {
+  const refs: [string, string | undefined][] = [
+    ['parser.pluginRef', raw.parser?.pluginRef],
+    ['saturationDetector.pluginRef', raw.saturationDetector?.pluginRef],
+    ['dataLayer.discovery.pluginRef', raw.dataLayer?.discovery?.pluginRef],
+    ['dataLayer.peerDiscovery.pluginRef', raw.dataLayer?.peerDiscovery?.pluginRef],
+    ['dataLayer.crossReplicaSyncerPluginRef', raw.dataLayer?.crossReplicaSyncerPluginRef],
+    ['flowControl.saturationDetector.pluginRef', raw.flowControl?.saturationDetector?.pluginRef],
+    ['flowControl.usageLimitPolicyPluginRef', raw.flowControl?.usageLimitPolicyPluginRef],
+  ];
+  raw.requestHandler?.parsers?.forEach((p, i) => refs.push([`requestHandler.parsers[${i}].pluginRef`, p.pluginRef]));
+  for (const [section, sources] of [['dataLayer', raw.dataLayer?.sources], ['data', raw.data?.sources]] as const) {
+    sources?.forEach((s, i) => {
+      refs.push([`${section}.sources[${i}].pluginRef`, s.pluginRef]);
+      s.extractors?.forEach((e, j) => refs.push([`${section}.sources[${i}].extractors[${j}].pluginRef`, e.pluginRef]));
+    });
+  }
+  for (const [path, name] of refs) {
+    if (name && !set.byName.has(name)) throw new ConfigError(path, `no plugin named "${name}"`);
+  }
+}
+
+export function instantiateConfig(raw: RawConfig, registry: Registry, services: PluginServices, logger: ConfigLogger): LoadedConfig {
+  const featureGates = parseFeatureGates(raw.featureGates);
+  const set = new PluginSet(registry, services, logger);
+  (raw.plugins ?? []).forEach((spec, i) => set.create(spec.type, spec.name || spec.type, spec.parameters, `plugins[${i}]`));
+  checkRefs(raw, set);
+  const profiles = buildProfiles(raw, set);
+  const profileHandler = chooseHandler(set, profiles);
+  const producers = addDefaultProducers(set, registry);
+  const all = set.all();
+  return {
+    plugins: set.byName,
+    scheduler: { profileHandler, profiles },
+    producers,
+    preRequests: all.filter(isPreRequest),
+    responseReceived: all.filter(isResponseReceived),
+    responseStreaming: all.filter(isResponseStreaming),
+    responseComplete: all.filter(isResponseComplete),
+    admitters: all.filter(isAdmitter),
+    endpointListeners: all.filter((p): p is Plugin & EndpointLifecycleListener => isEndpointLifecycleListener(p)),
+    featureGates,
+    raw,
+  };
+}

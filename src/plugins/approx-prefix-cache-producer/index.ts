@@ -1,0 +1,140 @@
+import type { Endpoint, EndpointLifecycleListener } from '../../framework/endpoint.js';
+import type { PluginRegistration } from '../../framework/plugin.js';
+import type { InferenceRequest } from '../../framework/request.js';
+import type { CycleState } from '../../framework/cycle-state.js';
+import type { DataProducer, PreRequest } from '../../framework/request-control.js';
+import type { SchedulingResult } from '../../framework/scheduling.js';
+import { bool, nonNegativeInt, paramsOf, positiveInt } from '../shared/params.js';
+import { chainHashes, xxh64 } from './xxh64.js';
+import { PrefixIndex } from './prefix-index.js';
+
+export const APPROX_PREFIX_CACHE_PRODUCER = 'approx-prefix-cache-producer';
+/** Cycle-state key of the per-request match data (PrefixMatchInfo). */
+export const PREFIX_CACHE_MATCH_KEY = 'prefix-cache-match-info';
+/** The Go EPP's estimate. */
+export const CHARS_PER_TOKEN = 4;
+/** A profile with this name also learns the request's blocks (its pod ran the prefill). */
+export const PREFILL_PROFILE = 'prefill';
+
+export interface PrefixMatchInfo {
+  /** Block hashes of the request, in order (53-bit keys). */
+  readonly hashes: Float64Array;
+  readonly totalBlocks: number;
+  /** The candidates the match was computed for; `matched[i]` belongs to `candidates[i]`. */
+  readonly candidates: readonly Endpoint[];
+  /** Leading blocks each candidate holds. */
+  readonly matched: Int32Array;
+}
+
+export interface PrefixCacheConfig {
+  readonly autoTune: boolean;
+  readonly blockSizeTokens: number;
+  readonly maxPrefixBlocksToMatch: number;
+  readonly maxPrefixTokensToMatch: number;
+  readonly lruCapacityPerServer: number;
+}
+
+export const DEFAULT_PREFIX_CACHE_CONFIG: PrefixCacheConfig = {
+  autoTune: true,
+  blockSizeTokens: 16,
+  maxPrefixBlocksToMatch: 256,
+  maxPrefixTokensToMatch: 0,
+  lruCapacityPerServer: 31250,
+};
+
+export function prefixCacheConfig(parameters: unknown): PrefixCacheConfig {
+  const p = paramsOf(parameters);
+  const d = DEFAULT_PREFIX_CACHE_CONFIG;
+  return {
+    autoTune: bool(p, 'autoTune', d.autoTune),
+    blockSizeTokens: positiveInt(p, 'blockSizeTokens', d.blockSizeTokens),
+    maxPrefixBlocksToMatch: positiveInt(p, 'maxPrefixBlocksToMatch', d.maxPrefixBlocksToMatch),
+    maxPrefixTokensToMatch: nonNegativeInt(p, 'maxPrefixTokensToMatch', d.maxPrefixTokensToMatch),
+    lruCapacityPerServer: positiveInt(p, 'lruCapacityPerServer', d.lruCapacityPerServer),
+  };
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Hashes the request's prefix in blocks, finds how many leading blocks each candidate holds, and after the
+ * pick teaches the index that the chosen pods now hold them — synchronously, before the next request.
+ */
+export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, EndpointLifecycleListener {
+  readonly type: string = APPROX_PREFIX_CACHE_PRODUCER;
+  readonly produces = [PREFIX_CACHE_MATCH_KEY] as const;
+  readonly consumes = [] as const;
+  readonly index = new PrefixIndex();
+
+  constructor(
+    readonly name: string,
+    readonly config: PrefixCacheConfig,
+  ) {}
+
+  /** Block size in bytes: the pods' own block size when autoTune and known (first candidate that reports it). */
+  blockSizeBytes(candidates: readonly Endpoint[]): number {
+    if (this.config.autoTune) {
+      for (const e of candidates) {
+        if (e.metrics.cacheBlockSize > 0) return e.metrics.cacheBlockSize * CHARS_PER_TOKEN;
+      }
+    }
+    return this.config.blockSizeTokens * CHARS_PER_TOKEN;
+  }
+
+  maxBlocks(blockBytes: number): number {
+    const { maxPrefixTokensToMatch, maxPrefixBlocksToMatch } = this.config;
+    if (maxPrefixTokensToMatch > 0) return Math.max(1, Math.floor((maxPrefixTokensToMatch * CHARS_PER_TOKEN) / blockBytes));
+    return maxPrefixBlocksToMatch;
+  }
+
+  hash(request: InferenceRequest, blockBytes: number): Float64Array {
+    const seed = xxh64(encoder.encode(request.targetModel + request.body.cacheSalt));
+    return chainHashes(request.body.prefixText, blockBytes, this.maxBlocks(blockBytes), seed);
+  }
+
+  produce(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): void {
+    const hashes = this.hash(request, this.blockSizeBytes(candidates));
+    const matched = new Int32Array(candidates.length);
+    if (hashes.length > 0 && this.index.size > 0) {
+      const position = new Map<string, number>();
+      for (let i = 0; i < candidates.length; i++) position.set(candidates[i]!.key, i);
+      // Walk the chain; stop at the first block no pod holds (a later block cannot be cached without it).
+      for (let b = 0; b < hashes.length; b++) {
+        const holders = this.index.holders(hashes[b]!);
+        if (!holders) break;
+        for (const key of holders) {
+          const i = position.get(key);
+          if (i !== undefined) matched[i]!++;
+        }
+      }
+    }
+    const info: PrefixMatchInfo = { hashes, totalBlocks: hashes.length, candidates, matched };
+    cycleState.write(PREFIX_CACHE_MATCH_KEY, info);
+  }
+
+  preRequest(_request: InferenceRequest, result: SchedulingResult, cycleState: CycleState): void {
+    const info = cycleState.read<PrefixMatchInfo>(PREFIX_CACHE_MATCH_KEY);
+    if (!info || info.totalBlocks === 0) return;
+    const primary = result.profileResults.get(result.primaryProfileName)?.targetEndpoints[0]?.endpoint;
+    if (primary) this.#learn(primary, info.hashes);
+    if (result.primaryProfileName !== PREFILL_PROFILE) {
+      const prefill = result.profileResults.get(PREFILL_PROFILE)?.targetEndpoints[0]?.endpoint;
+      if (prefill) this.#learn(prefill, info.hashes);
+    }
+  }
+
+  endpointRemoved(key: string): void {
+    this.index.removeEndpoint(key);
+  }
+
+  #learn(endpoint: Endpoint, hashes: Float64Array): void {
+    const blocks = endpoint.metrics.cacheNumBlocks;
+    const capacity = this.config.autoTune && blocks > 0 ? blocks : this.config.lruCapacityPerServer;
+    this.index.add(endpoint.key, hashes, capacity);
+  }
+}
+
+export const registration: PluginRegistration = {
+  type: APPROX_PREFIX_CACHE_PRODUCER,
+  factory: (name, parameters) => new ApproxPrefixCacheProducer(name, prefixCacheConfig(parameters)),
+};

@@ -1,0 +1,79 @@
+import type { Endpoint, EndpointLifecycleListener } from '../../framework/endpoint.js';
+import type { PluginRegistration } from '../../framework/plugin.js';
+import type { InferenceRequest } from '../../framework/request.js';
+import type { CycleState } from '../../framework/cycle-state.js';
+import type { DataConsumer, DataProducer, PreRequest } from '../../framework/request-control.js';
+import type { Scorer, SchedulingResult } from '../../framework/scheduling.js';
+import { paramsOf, positiveInt } from '../shared/params.js';
+import {
+  ApproxPrefixCacheProducer,
+  CHARS_PER_TOKEN,
+  DEFAULT_PREFIX_CACHE_CONFIG,
+  PREFIX_CACHE_MATCH_KEY,
+  type PrefixMatchInfo,
+} from '../approx-prefix-cache-producer/index.js';
+
+export const PREFIX_CACHE_SCORER = 'prefix-cache-scorer';
+/** v1.0 put the index parameters on the scorer itself. */
+const LEGACY_PARAMETERS = ['hashBlockSize', 'maxPrefixBlocksToMatch', 'lruCapacityPerServer'] as const;
+
+/** Fraction of the request's prefix blocks each endpoint holds (leading blocks only). */
+export class PrefixCacheScorer implements Scorer, DataConsumer {
+  readonly type = PREFIX_CACHE_SCORER;
+  readonly category = 'affinity' as const;
+  readonly consumes: readonly string[] = [PREFIX_CACHE_MATCH_KEY];
+  constructor(readonly name: string) {}
+
+  score(cycleState: CycleState, _req: InferenceRequest, endpoints: readonly Endpoint[]): Float64Array {
+    const scores = new Float64Array(endpoints.length);
+    const info = cycleState.read<PrefixMatchInfo>(PREFIX_CACHE_MATCH_KEY);
+    if (!info || info.totalBlocks === 0) return scores;
+    if (endpoints === info.candidates) {
+      for (let i = 0; i < endpoints.length; i++) scores[i] = info.matched[i]! / info.totalBlocks;
+      return scores;
+    }
+    // A filter ran since the producer: line the match counts up by endpoint key.
+    const byKey = new Map<string, number>();
+    for (let i = 0; i < info.candidates.length; i++) byKey.set(info.candidates[i]!.key, info.matched[i]!);
+    for (let i = 0; i < endpoints.length; i++) scores[i] = (byKey.get(endpoints[i]!.key) ?? 0) / info.totalBlocks;
+    return scores;
+  }
+}
+
+/** The v1.0 form: a scorer that owns its index, so no separate producer is configured or injected. */
+export class SelfProducingPrefixCacheScorer extends PrefixCacheScorer implements DataProducer, PreRequest, EndpointLifecycleListener {
+  override readonly consumes: readonly string[] = [];
+  readonly produces = [PREFIX_CACHE_MATCH_KEY] as const;
+  constructor(
+    name: string,
+    readonly producer: ApproxPrefixCacheProducer,
+  ) {
+    super(name);
+  }
+  produce(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): void {
+    this.producer.produce(request, candidates, cycleState);
+  }
+  preRequest(request: InferenceRequest, result: SchedulingResult, cycleState: CycleState): void {
+    this.producer.preRequest(request, result, cycleState);
+  }
+  endpointRemoved(key: string): void {
+    this.producer.endpointRemoved(key);
+  }
+}
+
+export const registration: PluginRegistration = {
+  type: PREFIX_CACHE_SCORER,
+  factory: (name, parameters) => {
+    const p = paramsOf(parameters);
+    if (!LEGACY_PARAMETERS.some((k) => p[k] !== undefined)) return new PrefixCacheScorer(name);
+    const hashBlockSize = positiveInt(p, 'hashBlockSize', 64); // characters
+    const producer = new ApproxPrefixCacheProducer(name, {
+      ...DEFAULT_PREFIX_CACHE_CONFIG,
+      autoTune: false,
+      blockSizeTokens: Math.max(1, Math.round(hashBlockSize / CHARS_PER_TOKEN)),
+      maxPrefixBlocksToMatch: positiveInt(p, 'maxPrefixBlocksToMatch', DEFAULT_PREFIX_CACHE_CONFIG.maxPrefixBlocksToMatch),
+      lruCapacityPerServer: positiveInt(p, 'lruCapacityPerServer', DEFAULT_PREFIX_CACHE_CONFIG.lruCapacityPerServer),
+    });
+    return new SelfProducingPrefixCacheScorer(name, producer);
+  },
+};
