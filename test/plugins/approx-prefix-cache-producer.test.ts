@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Endpoint } from '../../src/framework/endpoint.js';
+import type { Scorer, SchedulingResult } from '../../src/framework/scheduling.js';
+import { MapCycleState } from '../../src/scheduling/cycle-state.js';
+import {
+  registration as producerReg,
+  ApproxPrefixCacheProducer,
+  PREFIX_CACHE_MATCH_KEY,
+  type PrefixMatchInfo,
+} from '../../src/plugins/approx-prefix-cache-producer/index.js';
+import { registration as scorerReg, SelfProducingPrefixCacheScorer } from '../../src/plugins/prefix-cache-scorer/index.js';
+import { ConfigError } from '../../src/errors.js';
+import { makeEndpoint, makeRequest, testHandle, type RequestSpec } from '../helpers/fixtures.js';
+
+const producer = (params?: unknown) => producerReg.factory('p', params, testHandle()) as ApproxPrefixCacheProducer;
+const routedTo = (e: Endpoint): SchedulingResult => ({ primaryProfileName: 'default', profileResults: new Map([['default', { targetEndpoints: [{ endpoint: e, score: 1 }] }]]) });
+
+/** Runs produce (+ optional learn on `learnOn`) and returns the matched blocks per pod and the total. */
+function route(p: ApproxPrefixCacheProducer, pods: Endpoint[], spec: RequestSpec, learnOn?: Endpoint) {
+  const cs = new MapCycleState();
+  const req = makeRequest(spec);
+  p.produce(req, pods, cs);
+  if (learnOn) p.preRequest(req, routedTo(learnOn), cs);
+  const info = cs.read<PrefixMatchInfo>(PREFIX_CACHE_MATCH_KEY)!;
+  return { matched: Array.from(info.matched), total: info.totalBlocks };
+}
+
+const block = (ch: string) => ch.repeat(64); // one 16-token block
+
+test('matching (table)', () => {
+  const cases: { name: string; params?: unknown; learn: RequestSpec; ask: RequestSpec; want: { matched: number[]; total: number } }[] = [
+    { name: 'same prompt matches fully', learn: { prompt: block('a') + block('b') }, ask: { prompt: block('a') + block('b') }, want: { matched: [2, 0], total: 2 } },
+    { name: 'shared first block only', learn: { prompt: block('a') + block('b') }, ask: { prompt: block('a') + block('c') }, want: { matched: [1, 0], total: 2 } },
+    { name: 'match stops at the first block nobody holds', learn: { prompt: block('a') + block('b') + block('c') }, ask: { prompt: block('x') + block('b') + block('c') }, want: { matched: [0, 0], total: 3 } },
+    { name: 'cache_salt separates tenants', learn: { prompt: block('a'), cacheSalt: 's1' }, ask: { prompt: block('a'), cacheSalt: 's2' }, want: { matched: [0, 0], total: 1 } },
+    { name: 'another model does not match', learn: { prompt: block('a'), model: 'm1' }, ask: { prompt: block('a'), model: 'm2' }, want: { matched: [0, 0], total: 1 } },
+    { name: 'shorter than one block: no hashes', learn: { prompt: 'short' }, ask: { prompt: 'short' }, want: { matched: [0, 0], total: 0 } },
+    { name: 'empty prompt', learn: { prompt: '' }, ask: { prompt: '' }, want: { matched: [0, 0], total: 0 } },
+    { name: 'maxPrefixBlocksToMatch caps', params: { maxPrefixBlocksToMatch: 2 }, learn: { prompt: block('a').repeat(5) }, ask: { prompt: block('a').repeat(5) }, want: { matched: [2, 0], total: 2 } },
+    { name: 'maxPrefixTokensToMatch caps (tokens / block size)', params: { maxPrefixTokensToMatch: 48 }, learn: { prompt: block('a').repeat(5) }, ask: { prompt: block('a').repeat(5) }, want: { matched: [3, 0], total: 3 } },
+  ];
+  for (const c of cases) {
+    const p = producer({ autoTune: false, ...(c.params as object) });
+    const pods = [makeEndpoint({ name: 'a' }), makeEndpoint({ name: 'b' })];
+    route(p, pods, c.learn, pods[0]);
+    assert.deepEqual(route(p, pods, c.ask), c.want, c.name);
+  }
+});
+
+test('the per-server LRU evicts old blocks and takes the pod out of the index', () => {
+  const p = producer({ autoTune: false, lruCapacityPerServer: 2 });
+  const pod = makeEndpoint({ name: 'a' });
+  route(p, [pod], { prompt: block('a') + block('b') }, pod);
+  route(p, [pod], { prompt: block('z') + block('y') }, pod); // different chain: evicts both older blocks
+  assert.deepEqual(route(p, [pod], { prompt: block('a') + block('b') }).matched, [0]);
+  assert.equal(p.index.blocksHeldBy(pod.key), 2);
+});
+
+test('autoTune takes block size and LRU capacity from the pods', () => {
+  const p = producer(); // autoTune defaults to true
+  const pod = makeEndpoint({ name: 'a', blockSize: 4, numBlocks: 3 }); // 4 tokens = 16 bytes per block
+  assert.equal(route(p, [pod], { prompt: 'x'.repeat(64) }, pod).total, 4);
+  assert.equal(p.index.blocksHeldBy(pod.key), 3, 'capacity is the pod\'s KV block count');
+  const manual = producer({ autoTune: false });
+  assert.equal(route(manual, [pod], { prompt: 'x'.repeat(64) }).total, 1, 'without autoTune: 16 tokens = 64 bytes');
+});
+
+test('endpointRemoved purges the pod everywhere', () => {
+  const p = producer({ autoTune: false });
+  const [a, b] = [makeEndpoint({ name: 'a' }), makeEndpoint({ name: 'b' })];
+  route(p, [a!, b!], { prompt: block('a') }, a);
+  route(p, [a!, b!], { prompt: block('a') }, b);
+  p.endpointRemoved(a!.key);
+  assert.deepEqual(route(p, [a!, b!], { prompt: block('a') }).matched, [0, 1]);
+  p.endpointRemoved(b!.key);
+  assert.equal(p.index.size, 0);
+});
+
+test('bad parameters are ConfigErrors naming the parameter', () => {
+  const cases: [unknown, string][] = [
+    [{ blockSizeTokens: 0 }, 'parameters.blockSizeTokens'],
+    [{ autoTune: 'yes' }, 'parameters.autoTune'],
+    [{ lruCapacityPerServer: -1 }, 'parameters.lruCapacityPerServer'],
+    [{ maxPrefixTokensToMatch: 1.5 }, 'parameters.maxPrefixTokensToMatch'],
+    ['oops', 'parameters'],
+  ];
+  for (const [params, path] of cases) assert.throws(() => producer(params), (e: unknown) => e instanceof ConfigError && e.path === path, path);
+});
+
+test('legacy v1.0 scorer parameters make the scorer its own producer', () => {
+  const scorer = scorerReg.factory('prefix-cache-scorer', { hashBlockSize: 4, lruCapacityPerServer: 100 }, testHandle());
+  assert.ok(scorer instanceof SelfProducingPrefixCacheScorer);
+  assert.deepEqual(scorer.consumes, []);
+  const [a, b] = [makeEndpoint({ name: 'a' }), makeEndpoint({ name: 'b' })];
+  const cs1 = new MapCycleState();
+  const first = makeRequest({ prompt: 'aaaaaa' });
+  scorer.produce(first, [a!, b!], cs1);
+  scorer.preRequest(first, routedTo(a!), cs1);
+  const cs2 = new MapCycleState();
+  const second = makeRequest({ prompt: 'aaaabbbb' });
+  scorer.produce(second, [a!, b!], cs2);
+  assert.deepEqual(Array.from((scorer as Scorer).score(cs2, second, [a!, b!])), [0.5, 0]);
+  const plain = scorerReg.factory('prefix-cache-scorer', { somethingElse: 1 }, testHandle());
+  assert.ok(!(plain instanceof SelfProducingPrefixCacheScorer));
+});
+
+test('the scorer lines matches up by key when a filter removed candidates', () => {
+  const p = producer({ autoTune: false });
+  const scorer = scorerReg.factory('prefix-cache-scorer', undefined, testHandle()) as Scorer;
+  const pods = ['a', 'b', 'c'].map((name) => makeEndpoint({ name }));
+  route(p, pods, { prompt: block('q') }, pods[2]);
+  const cs = new MapCycleState();
+  const req = makeRequest({ prompt: block('q') });
+  p.produce(req, pods, cs);
+  assert.deepEqual(Array.from(scorer.score(cs, req, [pods[2]!, pods[0]!])), [1, 0]);
+  assert.deepEqual(Array.from(scorer.score(new MapCycleState(), req, pods)), [0, 0, 0], 'no producer data → 0');
+});
