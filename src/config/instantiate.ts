@@ -53,7 +53,7 @@ export interface LoadedConfig {
   readonly responseStreaming: readonly ResponseStreaming[];
   readonly responseComplete: readonly ResponseComplete[];
   readonly admitters: readonly Admitter[];
-  readonly endpointListeners: readonly EndpointLifecycleListener[];
+  readonly endpointListeners: readonly (Plugin & EndpointLifecycleListener)[];
   readonly featureGates: ReadonlyMap<string, boolean>;
   /** The sections later layers read (data layer, saturation, flow control, parser). */
   readonly raw: RawConfig;

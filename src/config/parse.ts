@@ -37,7 +37,7 @@ export function parseConfig(text: string, source = ''): RawConfig {
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new ConfigError('', 'the config must be a mapping (an EndpointPickerConfig object)');
   }
-  const parsed = endpointPickerConfigSchema.safeParse(value);
+  const parsed = endpointPickerConfigSchema.safeParse(value, { reportInput: true });
   if (!parsed.success) throw issueToError(parsed.error.issues[0]!, source);
   validateDurations(parsed.data);
   return parsed.data;
