@@ -11,6 +11,7 @@ import {
 } from '../../src/plugins/approx-prefix-cache-producer/index.js';
 import { registration as scorerReg, SelfProducingPrefixCacheScorer } from '../../src/plugins/prefix-cache-scorer/index.js';
 import { ConfigError } from '../../src/errors.js';
+import { PrefixIndex } from '../../src/plugins/approx-prefix-cache-producer/prefix-index.js';
 import { makeEndpoint, makeRequest, testHandle, type RequestSpec } from '../helpers/fixtures.js';
 
 const producer = (params?: unknown) => producerReg.factory('p', params, testHandle()) as ApproxPrefixCacheProducer;
@@ -115,4 +116,18 @@ test('the scorer lines matches up by key when a filter removed candidates', () =
   p.produce(req, pods, cs);
   assert.deepEqual(Array.from(scorer.score(cs, req, [pods[2]!, pods[0]!])), [1, 0]);
   assert.deepEqual(Array.from(scorer.score(new MapCycleState(), req, pods)), [0, 0, 0], 'no producer data → 0');
+});
+
+test('prefix index: a block used again survives the next eviction; the least recently used goes', () => {
+  const index = new PrefixIndex();
+  index.add('p', [1, 2], 2);
+  index.add('p', [1], 2); // 1 is now more recent than 2
+  index.add('p', [3], 2);
+  const p = index.idOf('p');
+  assert.deepEqual([index.holders(1), index.holders(2), index.holders(3)], [[p], undefined, [p]]);
+  index.add('q', [3], 5);
+  assert.deepEqual(index.holders(3), [p, index.idOf('q')]);
+  index.removeEndpoint('p');
+  assert.deepEqual([index.holders(1), index.holders(3)], [undefined, [index.idOf('q')]]);
+  assert.equal(index.idOf('p'), undefined);
 });

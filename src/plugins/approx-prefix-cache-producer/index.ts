@@ -96,15 +96,19 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
     const hashes = this.hash(request, this.blockSizeBytes(candidates));
     const matched = new Int32Array(candidates.length);
     if (hashes.length > 0 && this.index.size > 0) {
-      const position = new Map<string, number>();
-      for (let i = 0; i < candidates.length; i++) position.set(candidates[i]!.key, i);
+      // Index ids → candidate positions, so the walk below does array lookups only.
+      const position = new Int32Array(this.index.idLimit).fill(-1);
+      for (let i = 0; i < candidates.length; i++) {
+        const id = this.index.idOf(candidates[i]!.key);
+        if (id !== undefined) position[id] = i;
+      }
       // Walk the chain; stop at the first block no pod holds (a later block cannot be cached without it).
       for (let b = 0; b < hashes.length; b++) {
         const holders = this.index.holders(hashes[b]!);
         if (!holders) break;
-        for (const key of holders) {
-          const i = position.get(key);
-          if (i !== undefined) matched[i]!++;
+        for (let k = 0; k < holders.length; k++) {
+          const i = position[holders[k]!]!;
+          if (i >= 0) matched[i]!++;
         }
       }
     }
