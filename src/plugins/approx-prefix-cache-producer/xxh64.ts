@@ -1,143 +1,187 @@
 /**
- * XXH64 (seed 0) in 32-bit halves. Hand-written because the prefix chain hashes one short block per call
- * and a BigInt library call costs ~1 µs per block (DESIGN.md); this runs the whole chain without BigInt.
- * Results land in the module registers R[0]/R[1] (high/low uint32) to avoid allocating per operation.
+ * The prefix chain in WebAssembly, assembled here from a few dozen opcodes (no toolchain, no binary blob):
+ * native i64 multiply and rotate make one 72-byte block hash a few dozen instructions, and the whole chain
+ * runs in one call. Layout of linear memory per call: [input bytes | output hashes (8 B each) | scratch].
  */
 
-/** Result registers [high, low]: a typed array keeps uint32s unboxed (module `let`s would box them). */
-const R = new Uint32Array(2);
+const P1 = 0x9e3779b185ebca87n;
+const P2 = 0xc2b2ae3d27d4eb4fn;
+const P3 = 0x165667b19e3779f9n;
+const P4 = 0x85ebca77c2b2ae63n;
+const P5 = 0x27d4eb2f165667c5n;
 
-// Primes as [high, low].
-const P1H = 0x9e3779b1, P1L = 0x85ebca87;
-const P2H = 0xc2b2ae3d, P2L = 0x27d4eb4f;
-const P3H = 0x165667b1, P3L = 0x9e3779f9;
-const P4H = 0x85ebca77, P4L = 0xc2b2ae63;
-const P5H = 0x27d4eb2f, P5L = 0x165667c5;
+// Opcodes.
+const BLOCK = 0x02, LOOP = 0x03, IF = 0x04, ELSE = 0x05, END = 0x0b, BR = 0x0c, BR_IF = 0x0d, CALL = 0x10, SELECT = 0x1b, VOID = 0x40;
+const GET = 0x20, SET = 0x21, TEE = 0x22;
+const I64_LOAD = 0x29, I64_LOAD8_U = 0x31, I64_LOAD32_U = 0x35, I64_STORE = 0x37;
+const I32_CONST = 0x41, I64_CONST = 0x42;
+const I32_LT_U = 0x49, I32_GT_U = 0x4b, I32_GE_U = 0x4f, I32_ADD = 0x6a, I32_SUB = 0x6b;
+const I64_ADD = 0x7c, I64_MUL = 0x7e, I64_OR = 0x84, I64_XOR = 0x85, I64_SHL = 0x86, I64_SHR_U = 0x88, I64_ROTL = 0x89;
+const I64_EXTEND_I32_U = 0xad;
+const MEMORY_COPY = [0xfc, 0x0a, 0x00, 0x00];
+const I32 = 0x7f, I64 = 0x7e;
 
-/**
- * (ah,al) * (bh,bl) mod 2^64 → R[0],R[1]. Math.imul gives the low 32 bits of each 32×32 product; only al×bl also
- * needs its high half, built from 16-bit pieces so every partial product stays exact in a double.
- */
-function mul(ah: number, al: number, bh: number, bl: number): void {
-  const a1 = al >>> 16, a0 = al & 0xffff, b1 = bl >>> 16, b0 = bl & 0xffff;
-  const p0 = a0 * b0, p1 = a0 * b1, p2 = a1 * b0;
-  const mid = (p0 >>> 16) + (p1 & 0xffff) + (p2 & 0xffff);
-  const hiOfLow = a1 * b1 + (p1 >>> 16) + (p2 >>> 16) + (mid >>> 16);
-  R[0] = (hiOfLow + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
-  R[1] = Math.imul(al, bl) >>> 0;
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
 }
 
-function add(ah: number, al: number, bh: number, bl: number): void {
-  const lo = (al + bl) >>> 0;
-  R[0] = (ah + bh + (lo < al ? 1 : 0)) >>> 0;
-  R[1] = lo;
-}
-
-/** Rotate left by r (0 < r < 32). */
-function rotl(h: number, l: number, r: number): void {
-  R[0] = ((h << r) | (l >>> (32 - r))) >>> 0;
-  R[1] = ((l << r) | (h >>> (32 - r))) >>> 0;
-}
-
-/** acc = rotl(acc + input * P2, 31) * P1 */
-function round(acch: number, accl: number, ih: number, il: number): void {
-  mul(ih, il, P2H, P2L);
-  add(acch, accl, R[0], R[1]);
-  rotl(R[0], R[1], 31);
-  mul(R[0], R[1], P1H, P1L);
-}
-
-/** acc = (acc ^ round(0, v)) * P1 + P4; returns the high half, the low half is in R[1]. */
-function mergeRound(acch: number, accl: number, vh: number, vl: number): number {
-  round(0, 0, vh, vl);
-  mul((acch ^ R[0]) >>> 0, (accl ^ R[1]) >>> 0, P1H, P1L);
-  add(R[0], R[1], P4H, P4L);
-  return R[0];
-}
-
-const u32 = (b: Uint8Array, i: number) => (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
-
-/** XXH64 of `len` bytes of `b` from `off`, seed 0, into R[0]/R[1]. */
-export function xxh64Into(b: Uint8Array, off: number, len: number): void {
-  const end = off + len;
-  let p = off;
-  let hh: number, hl: number;
-  if (len >= 32) {
-    add(P1H, P1L, P2H, P2L);
-    let v1h = R[0], v1l = R[1];
-    let v2h = P2H, v2l = P2L;
-    let v3h = 0, v3l = 0;
-    // v4 = -P1 mod 2^64
-    let v4h = ~P1H >>> 0, v4l = (~P1L + 1) >>> 0;
-    if (v4l === 0) v4h = (v4h + 1) >>> 0;
-    const limit = end - 32;
-    while (p <= limit) {
-      round(v1h, v1l, u32(b, p + 4), u32(b, p)); v1h = R[0]; v1l = R[1];
-      round(v2h, v2l, u32(b, p + 12), u32(b, p + 8)); v2h = R[0]; v2l = R[1];
-      round(v3h, v3l, u32(b, p + 20), u32(b, p + 16)); v3h = R[0]; v3l = R[1];
-      round(v4h, v4l, u32(b, p + 28), u32(b, p + 24)); v4h = R[0]; v4l = R[1];
-      p += 32;
+function sleb(value: bigint): number[] {
+  let v = BigInt.asIntN(64, value);
+  const out: number[] = [];
+  for (;;) {
+    const byte = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && (byte & 0x40) === 0) || (v === -1n && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
     }
-    rotl(v1h, v1l, 1); hh = R[0]; hl = R[1];
-    rotl(v2h, v2l, 7); add(hh, hl, R[0], R[1]); hh = R[0]; hl = R[1];
-    rotl(v3h, v3l, 12); add(hh, hl, R[0], R[1]); hh = R[0]; hl = R[1];
-    rotl(v4h, v4l, 18); add(hh, hl, R[0], R[1]); hh = R[0]; hl = R[1];
-    hh = mergeRound(hh, hl, v1h, v1l); hl = R[1];
-    hh = mergeRound(hh, hl, v2h, v2l); hl = R[1];
-    hh = mergeRound(hh, hl, v3h, v3l); hl = R[1];
-    hh = mergeRound(hh, hl, v4h, v4l); hl = R[1];
-  } else {
-    hh = P5H;
-    hl = P5L;
+    out.push(byte | 0x80);
   }
-  add(hh, hl, 0, len >>> 0); // lengths here are far below 2^32
-  hh = R[0]; hl = R[1];
-  while (p + 8 <= end) {
-    round(0, 0, u32(b, p + 4), u32(b, p));
-    hh = (hh ^ R[0]) >>> 0;
-    hl = (hl ^ R[1]) >>> 0;
-    rotl(hh, hl, 27);
-    mul(R[0], R[1], P1H, P1L);
-    add(R[0], R[1], P4H, P4L);
-    hh = R[0]; hl = R[1];
-    p += 8;
-  }
-  if (p + 4 <= end) {
-    mul(0, u32(b, p), P1H, P1L);
-    hh = (hh ^ R[0]) >>> 0;
-    hl = (hl ^ R[1]) >>> 0;
-    rotl(hh, hl, 23);
-    mul(R[0], R[1], P2H, P2L);
-    add(R[0], R[1], P3H, P3L);
-    hh = R[0]; hl = R[1];
-    p += 4;
-  }
-  while (p < end) {
-    mul(0, b[p]!, P5H, P5L);
-    hh = (hh ^ R[0]) >>> 0;
-    hl = (hl ^ R[1]) >>> 0;
-    rotl(hh, hl, 11);
-    mul(R[0], R[1], P1H, P1L);
-    hh = R[0]; hl = R[1];
-    p++;
-  }
-  // Avalanche.
-  hl = (hl ^ (hh >>> 1)) >>> 0; // h ^= h >> 33
-  mul(hh, hl, P2H, P2L);
-  hh = R[0]; hl = R[1];
-  hl = (hl ^ ((hl >>> 29) | (hh << 3))) >>> 0; // h ^= h >> 29
-  hh = (hh ^ (hh >>> 29)) >>> 0;
-  mul(hh, hl, P3H, P3L);
-  hh = R[0]; hl = R[1];
-  hl = (hl ^ hh) >>> 0; // h ^= h >> 32
-  R[0] = hh;
-  R[1] = hl;
 }
 
-/** XXH64 as [high, low] uint32 halves. */
-export function xxh64(bytes: Uint8Array): [number, number] {
-  xxh64Into(bytes, 0, bytes.length);
-  return [R[0], R[1]];
+const get = (i: number) => [GET, i];
+const set = (i: number) => [SET, i];
+const k64 = (v: bigint) => [I64_CONST, ...sleb(v)];
+const k32 = (v: number) => [I32_CONST, ...sleb(BigInt(v))];
+const load64 = (addr: number[], offset = 0) => [...addr, I64_LOAD, 0, ...uleb(offset)];
+/** acc = rotl(acc + input * P2, 31) * P1 */
+const round = (acc: number[], input: number[]) => [...acc, ...input, ...k64(P2), I64_MUL, I64_ADD, ...k64(31n), I64_ROTL, ...k64(P1), I64_MUL];
+/** while (!exit) body — `exit` and `body` are expressions; br depth 1 leaves, 0 repeats. */
+const whileNot = (exit: number[], body: number[]) => [BLOCK, VOID, LOOP, VOID, ...exit, BR_IF, 1, ...body, BR, 0, END, END];
+
+function xxh64Body(): number[] {
+  // params: 0 ptr, 1 len; locals: 2 end, 3 limit (i32); 4 v1, 5 v2, 6 v3, 7 v4, 8 h (i64)
+  const [p, len, end, limit, v1, v2, v3, v4, h] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const merge = (v: number) => [...get(h), ...round(k64(0n), get(v)), I64_XOR, ...k64(P1), I64_MUL, ...k64(P4), I64_ADD, ...set(h)];
+  const code = [
+    ...get(p), ...get(len), I32_ADD, ...set(end),
+    ...get(len), ...k32(32), I32_GE_U, IF, VOID,
+    ...k64(P1 + P2), ...set(v1), ...k64(P2), ...set(v2), ...k64(0n), ...set(v3), ...k64(-P1), ...set(v4),
+    ...get(end), ...k32(32), I32_SUB, ...set(limit),
+    ...whileNot([...get(p), ...get(limit), I32_GT_U], [
+      ...round(get(v1), load64(get(p), 0)), ...set(v1),
+      ...round(get(v2), load64(get(p), 8)), ...set(v2),
+      ...round(get(v3), load64(get(p), 16)), ...set(v3),
+      ...round(get(v4), load64(get(p), 24)), ...set(v4),
+      ...get(p), ...k32(32), I32_ADD, ...set(p),
+    ]),
+    ...get(v1), ...k64(1n), I64_ROTL, ...get(v2), ...k64(7n), I64_ROTL, I64_ADD,
+    ...get(v3), ...k64(12n), I64_ROTL, I64_ADD, ...get(v4), ...k64(18n), I64_ROTL, I64_ADD, ...set(h),
+    ...merge(v1), ...merge(v2), ...merge(v3), ...merge(v4),
+    ELSE, ...k64(P5), ...set(h), END,
+    ...get(h), ...get(len), I64_EXTEND_I32_U, I64_ADD, ...set(h),
+    // 8-byte lanes
+    ...whileNot([...get(p), ...k32(8), I32_ADD, ...get(end), I32_GT_U], [
+      ...get(h), ...round(k64(0n), load64(get(p))), I64_XOR, ...k64(27n), I64_ROTL, ...k64(P1), I64_MUL, ...k64(P4), I64_ADD, ...set(h),
+      ...get(p), ...k32(8), I32_ADD, ...set(p),
+    ]),
+  ];
+  code.push(
+    // one 4-byte lane, when it fits
+    ...get(p), ...k32(4), I32_ADD, ...get(end), I32_GT_U, IF, VOID, ELSE,
+    ...get(h), ...get(p), I64_LOAD32_U, 0, 0, ...k64(P1), I64_MUL, I64_XOR, ...k64(23n), I64_ROTL, ...k64(P2), I64_MUL, ...k64(P3), I64_ADD, ...set(h),
+    ...get(p), ...k32(4), I32_ADD, ...set(p),
+    END,
+    // bytes
+    ...whileNot([...get(p), ...get(end), I32_GE_U], [
+      ...get(h), ...get(p), I64_LOAD8_U, 0, 0, ...k64(P5), I64_MUL, I64_XOR, ...k64(11n), I64_ROTL, ...k64(P1), I64_MUL, ...set(h),
+      ...get(p), ...k32(1), I32_ADD, ...set(p),
+    ]),
+    // avalanche
+    ...get(h), ...get(h), ...k64(33n), I64_SHR_U, I64_XOR, ...k64(P2), I64_MUL, ...set(h),
+    ...get(h), ...get(h), ...k64(29n), I64_SHR_U, I64_XOR, ...k64(P3), I64_MUL, ...set(h),
+    ...get(h), ...get(h), ...k64(32n), I64_SHR_U, I64_XOR,
+  );
+  return [2, 2, I32, 5, I64, ...code, END];
+}
+
+function chainBody(): number[] {
+  // params: 0 ptr, 1 usable, 2 block, 3 seedHi, 4 seedLo, 5 out, 6 scratch; locals: 7 off, 8 n, 9 count (i32), 10 prev (i64)
+  const [ptr, usable, block, seedHi, seedLo, out, scratch, off, n, count, prev] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const code = [
+    ...get(seedHi), I64_EXTEND_I32_U, ...k64(32n), I64_SHL, ...get(seedLo), I64_EXTEND_I32_U, I64_OR, ...set(prev),
+    ...whileNot([...get(off), ...get(usable), I32_GE_U], [
+      // n = min(block, usable - off)
+      ...get(block), ...get(usable), ...get(off), I32_SUB, TEE, n, ...get(block), ...get(n), I32_LT_U, SELECT, ...set(n),
+      ...get(scratch), ...get(ptr), ...get(off), I32_ADD, ...get(n), ...MEMORY_COPY,
+      ...get(scratch), ...get(n), I32_ADD, ...get(prev), I64_STORE, 0, 0,
+      ...get(scratch), ...get(n), ...k32(8), I32_ADD, CALL, 0, ...set(prev),
+      ...get(out), ...get(count), ...k32(8), 0x6c /* i32.mul */, I32_ADD, ...get(prev), I64_STORE, 0, 0,
+      ...get(off), ...get(block), I32_ADD, ...set(off),
+      ...get(count), ...k32(1), I32_ADD, ...set(count),
+    ]),
+    ...get(count),
+  ];
+  return [2, 3, I32, 1, I64, ...code, END];
+}
+
+function section(id: number, payload: number[]): number[] {
+  return [id, ...uleb(payload.length), ...payload];
+}
+
+function vec(items: number[][]): number[] {
+  return [...uleb(items.length), ...items.flat()];
+}
+
+const name = (s: string) => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
+
+function assemble(): Uint8Array {
+  const types = vec([
+    [0x60, ...vec([[I32], [I32]]), ...vec([[I64]])],
+    [0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32], [I32]]), ...vec([[I32]])],
+  ]);
+  const bodies = [xxh64Body(), chainBody()].map((b) => [...uleb(b.length), ...b]);
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, types),
+    ...section(3, vec([[0], [1]])),
+    ...section(5, vec([[0x00, 1]])),
+    ...section(7, vec([[...name('memory'), 0x02, 0], [...name('xxh64'), 0x00, 0], [...name('chain'), 0x00, 1]])),
+    ...section(10, vec(bodies)),
+  ]);
+}
+
+// The global WebAssembly API, typed for the few members used here (the project's `lib` has no DOM types).
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+};
+
+interface Exports {
+  memory: WasmMemory;
+  xxh64(ptr: number, len: number): bigint;
+  chain(ptr: number, usable: number, block: number, seedHi: number, seedLo: number, out: number, scratch: number): number;
+}
+
+const instance = new WebAssembly.Instance(new WebAssembly.Module(assemble()), {});
+const wasm = instance.exports as unknown as Exports;
+let bytes = new Uint8Array(wasm.memory.buffer);
+let words = new Uint32Array(wasm.memory.buffer);
+
+function ensureMemory(size: number): void {
+  if (size <= wasm.memory.buffer.byteLength) return;
+  wasm.memory.grow(Math.ceil((size - wasm.memory.buffer.byteLength) / 65536));
+  bytes = new Uint8Array(wasm.memory.buffer);
+  words = new Uint32Array(wasm.memory.buffer);
+}
+
+/** XXH64 (seed 0) as [high, low] uint32 halves. */
+export function xxh64(input: Uint8Array): [number, number] {
+  ensureMemory(input.length);
+  bytes.set(input, 0);
+  const h = BigInt.asUintN(64, wasm.xxh64(0, input.length)); // i64 results reach JS signed
+  return [Number(h >> 32n), Number(h & 0xffffffffn)];
 }
 
 /** A 53-bit key for a 64-bit hash: exact in a double, so it is a cheap Map key. */
@@ -148,24 +192,16 @@ export const hashKey = (h: number, l: number): number => h * 0x200000 + (l >>> 1
  * h_i = xxh64(block ‖ little-endian uint64 h_{i−1}), h_0 = `seed`. Input shorter than one block → none.
  * Returns 53-bit keys (see hashKey); the chain itself runs on the full 64 bits.
  */
-export function chainHashes(bytes: Uint8Array, blockSize: number, maxBlocks: number, seed: readonly [number, number]): Float64Array {
-  const usable = Math.min(bytes.length, blockSize * maxBlocks);
-  if (bytes.length < blockSize || usable === 0) return new Float64Array(0);
+export function chainHashes(input: Uint8Array, blockSize: number, maxBlocks: number, seed: readonly [number, number]): Float64Array {
+  const usable = Math.min(input.length, blockSize * maxBlocks);
+  if (input.length < blockSize || usable === 0) return new Float64Array(0);
   const count = Math.ceil(usable / blockSize);
-  const out = new Float64Array(count);
-  const scratch = new Uint8Array(blockSize + 8);
-  let ph = seed[0];
-  let pl = seed[1];
-  for (let i = 0; i < count; i++) {
-    const start = i * blockSize;
-    const len = Math.min(blockSize, usable - start);
-    for (let j = 0; j < len; j++) scratch[j] = bytes[start + j]!;
-    scratch[len] = pl & 0xff; scratch[len + 1] = (pl >>> 8) & 0xff; scratch[len + 2] = (pl >>> 16) & 0xff; scratch[len + 3] = pl >>> 24;
-    scratch[len + 4] = ph & 0xff; scratch[len + 5] = (ph >>> 8) & 0xff; scratch[len + 6] = (ph >>> 16) & 0xff; scratch[len + 7] = ph >>> 24;
-    xxh64Into(scratch, 0, len + 8);
-    ph = R[0];
-    pl = R[1];
-    out[i] = hashKey(ph, pl);
-  }
-  return out;
+  const out = (usable + 7) & ~7;
+  const scratch = out + count * 8;
+  ensureMemory(scratch + blockSize + 8);
+  bytes.set(usable === input.length ? input : input.subarray(0, usable), 0);
+  wasm.chain(0, usable, blockSize, seed[0], seed[1], out, scratch);
+  const keys = new Float64Array(count);
+  for (let i = 0, w = out >>> 2; i < count; i++, w += 2) keys[i] = hashKey(words[w + 1]!, words[w]!);
+  return keys;
 }
