@@ -1,18 +1,12 @@
-import type { PluginRegistration, RandomSource } from '../../framework/plugin.js';
-import type { Picker, ProfileRunResult, ScoredEndpoint } from '../../framework/scheduling.js';
+import type { ProfileRunResult, ScoredEndpoint } from '../../framework/scheduling.js';
 import { shuffle } from '../../scheduling/random.js';
-import { maxNumOfEndpoints } from '../shared/picker-params.js';
+import { pickerRegistration, RandomizedPicker } from '../shared/picker.js';
 
 export const MAX_SCORE_PICKER = 'max-score-picker';
 
 /** Highest score first; ties broken at random (shuffle, then a stable sort). */
-export class MaxScorePicker implements Picker {
+export class MaxScorePicker extends RandomizedPicker {
   readonly type = MAX_SCORE_PICKER;
-  constructor(
-    readonly name: string,
-    readonly maxNumOfEndpoints: number,
-    private readonly random: RandomSource,
-  ) {}
 
   pick(_cs: unknown, scored: readonly ScoredEndpoint[]): ProfileRunResult {
     const order = shuffle([...scored], this.random);
@@ -27,7 +21,4 @@ export class MaxScorePicker implements Picker {
   }
 }
 
-export const registration: PluginRegistration = {
-  type: MAX_SCORE_PICKER,
-  factory: (name, parameters, handle) => new MaxScorePicker(name, maxNumOfEndpoints(parameters), handle.services.random),
-};
+export const registration = pickerRegistration(MAX_SCORE_PICKER, MaxScorePicker);

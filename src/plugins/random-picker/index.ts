@@ -1,25 +1,16 @@
-import type { PluginRegistration, RandomSource } from '../../framework/plugin.js';
-import type { Picker, ProfileRunResult, ScoredEndpoint } from '../../framework/scheduling.js';
+import type { ProfileRunResult, ScoredEndpoint } from '../../framework/scheduling.js';
 import { shuffle } from '../../scheduling/random.js';
-import { maxNumOfEndpoints } from '../shared/picker-params.js';
+import { pickerRegistration, RandomizedPicker } from '../shared/picker.js';
 
 export const RANDOM_PICKER = 'random-picker';
 
 /** Uniformly random endpoints, scores ignored. */
-export class RandomPicker implements Picker {
+export class RandomPicker extends RandomizedPicker {
   readonly type = RANDOM_PICKER;
-  constructor(
-    readonly name: string,
-    readonly maxNumOfEndpoints: number,
-    private readonly random: RandomSource,
-  ) {}
 
   pick(_cs: unknown, scored: readonly ScoredEndpoint[]): ProfileRunResult {
     return { targetEndpoints: shuffle([...scored], this.random).slice(0, this.maxNumOfEndpoints) };
   }
 }
 
-export const registration: PluginRegistration = {
-  type: RANDOM_PICKER,
-  factory: (name, parameters, handle) => new RandomPicker(name, maxNumOfEndpoints(parameters), handle.services.random),
-};
+export const registration = pickerRegistration(RANDOM_PICKER, RandomPicker);

@@ -1,7 +1,6 @@
-import type { PluginRegistration, RandomSource } from '../../framework/plugin.js';
-import type { Picker, ProfileRunResult, ScoredEndpoint } from '../../framework/scheduling.js';
+import type { ProfileRunResult, ScoredEndpoint } from '../../framework/scheduling.js';
 import { shuffle } from '../../scheduling/random.js';
-import { maxNumOfEndpoints } from '../shared/picker-params.js';
+import { pickerRegistration, RandomizedPicker } from '../shared/picker.js';
 
 export const WEIGHTED_RANDOM_PICKER = 'weighted-random-picker';
 
@@ -9,13 +8,8 @@ export const WEIGHTED_RANDOM_PICKER = 'weighted-random-picker';
  * Random in proportion to score, without replacement (A-Res: key = U^(1/score), the N largest keys win).
  * A score ≤ 0 gets key 0; when every score is ≤ 0 the pick is uniform.
  */
-export class WeightedRandomPicker implements Picker {
+export class WeightedRandomPicker extends RandomizedPicker {
   readonly type = WEIGHTED_RANDOM_PICKER;
-  constructor(
-    readonly name: string,
-    readonly maxNumOfEndpoints: number,
-    private readonly random: RandomSource,
-  ) {}
 
   pick(_cs: unknown, scored: readonly ScoredEndpoint[]): ProfileRunResult {
     if (!scored.some((s) => s.score > 0)) {
@@ -27,7 +21,4 @@ export class WeightedRandomPicker implements Picker {
   }
 }
 
-export const registration: PluginRegistration = {
-  type: WEIGHTED_RANDOM_PICKER,
-  factory: (name, parameters, handle) => new WeightedRandomPicker(name, maxNumOfEndpoints(parameters), handle.services.random),
-};
+export const registration = pickerRegistration(WEIGHTED_RANDOM_PICKER, WeightedRandomPicker);

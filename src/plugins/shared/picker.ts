@@ -1,0 +1,24 @@
+import type { PluginRegistration, RandomSource } from '../../framework/plugin.js';
+import type { Picker, ProfileRunResult, ScoredEndpoint } from '../../framework/scheduling.js';
+import { paramsOf, positiveInt } from './params.js';
+
+/** What every picker shares: `maxNumOfEndpoints` (default 1; more than one means fallbacks) and the random source. */
+export abstract class RandomizedPicker implements Picker {
+  abstract readonly type: string;
+  constructor(
+    readonly name: string,
+    readonly maxNumOfEndpoints: number,
+    protected readonly random: RandomSource,
+  ) {}
+  abstract pick(cycleState: unknown, scored: readonly ScoredEndpoint[]): ProfileRunResult;
+}
+
+export function pickerRegistration(
+  type: string,
+  Ctor: new (name: string, maxNumOfEndpoints: number, random: RandomSource) => RandomizedPicker,
+): PluginRegistration {
+  return {
+    type,
+    factory: (name, parameters, handle) => new Ctor(name, positiveInt(paramsOf(parameters), 'maxNumOfEndpoints', 1), handle.services.random),
+  };
+}
