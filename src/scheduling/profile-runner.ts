@@ -55,6 +55,7 @@ export class ProfileRunner implements SchedulerProfile {
         return { profile: this.name, reason: `${NO_ENDPOINTS_FOR_REQUEST} (filter "${plugin.name}" left none)` };
       }
     }
+    if (endpoints.length === 0) return { profile: this.name, reason: NO_ENDPOINTS_FOR_REQUEST }; // nothing to filter from
     const totals = this.#score(request, endpoints, cycleState);
     const scored: ScoredEndpoint[] = new Array(endpoints.length);
     for (let i = 0; i < endpoints.length; i++) scored[i] = { endpoint: endpoints[i]!, score: totals[i]! };

@@ -100,6 +100,15 @@ test('a filter that empties the set fails the profile with a message naming the 
   );
 });
 
+test('no candidates at all fails the profile even without filters', () => {
+  const profile: SchedulerProfile = { name: 'p', filters: [], scorers: [], picker: new RecordingPicker() };
+  const scheduler = new ProfileScheduler({ profileHandler: scriptedHandler([['p']], 'p'), profiles: [profile] });
+  assert.throws(
+    () => scheduler.schedule(makeRequest(), [], new MapCycleState()),
+    (err: unknown) => err instanceof EppError && err.code === ErrorCodes.NO_CAPACITY && err.message.endsWith('profile "p": no endpoints available for the given request'),
+  );
+});
+
 test('the handler is called until it returns no profiles, and sees the results so far', () => {
   const mk = (name: string): SchedulerProfile => ({ name, filters: [], scorers: [], picker: new RecordingPicker() });
   const handler = scriptedHandler([['decode'], ['prefill', 'encode'], []], 'decode');

@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Registry } from '../../src/framework/registry.js';
+import { registerInTreePlugins } from '../../src/plugins/index.js';
+
+test('registerInTreePlugins registers every in-tree type once; a second registration of a type is an error', () => {
+  const registry = registerInTreePlugins(new Registry());
+  assert.deepEqual(registry.types(), [
+    'approx-prefix-cache-producer',
+    'kv-cache-scorer',
+    'kv-cache-utilization-scorer',
+    'lora-affinity-scorer',
+    'max-score-picker',
+    'prefix-cache-scorer',
+    'queue-scorer',
+    'random-picker',
+    'running-requests-size-scorer',
+    'single-profile-handler',
+    'token-load-scorer',
+    'weighted-random-picker',
+  ]);
+  assert.equal(registry.defaultProducerFor('prefix-cache-match-info'), 'approx-prefix-cache-producer');
+  assert.throws(() => registerInTreePlugins(registry), /plugin type "queue-scorer" is registered twice/);
+});
