@@ -1,5 +1,6 @@
 /** `npm run bench`: every suite, one process, results as a table. Timings never gate tests. */
 import { runSchedulingBench } from './scheduling.bench.js';
+import { runExtractBench } from './extract.bench.js';
 
 const fmt = (n: number) => n.toFixed(1).padStart(9);
 
@@ -9,3 +10,6 @@ console.log('endpoints   p50 µs    p99 µs   mean µs    cycles/s');
 for (const row of await runSchedulingBench()) {
   console.log(`${String(row.endpoints).padStart(9)}${fmt(row.p50us)} ${fmt(row.p99us)} ${fmt(row.meanUs)} ${row.opsPerSec.toFixed(0).padStart(10)}`);
 }
+
+const ex = await runExtractBench();
+console.log(`\nMetrics extraction, vLLM page of ${ex.pageKB.toFixed(1)} KB: p50 ${ex.p50us.toFixed(1)} µs per page, ${ex.coreAt2000PagesPerSec.toFixed(3)} core at 2,000 pages/s (100 pods every 50 ms)`);

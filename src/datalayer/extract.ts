@@ -1,0 +1,92 @@
+/**
+ * Turns one engine's metrics page into the scheduler's endpoint metrics. Only the mapped series are parsed;
+ * a missing, NaN or infinite figure is reported as a problem and left out, so the caller keeps the last
+ * good value instead of poisoning the snapshot.
+ */
+import type { EngineMapping } from './engines.js';
+import type { MetricSelector } from './metric-selector.js';
+import { scanSamples, type Sample } from './prom-text.js';
+
+export interface ExtractedMetrics {
+  waitingQueueSize?: number;
+  runningRequestsSize?: number;
+  kvCacheUsage?: number;
+  activeModels?: ReadonlySet<string>;
+  waitingModels?: ReadonlySet<string>;
+  maxActiveModels?: number;
+  cacheBlockSize?: number;
+  cacheNumBlocks?: number;
+  /** What was missing or unusable, by series; empty when the page was complete. */
+  problems: string[];
+}
+
+type NumericField = 'waitingQueueSize' | 'runningRequestsSize' | 'kvCacheUsage' | 'cacheBlockSize' | 'cacheNumBlocks';
+
+const matches = (sel: MetricSelector, s: Sample) => sel.labels.every(([k, v]) => s.labels.get(k) === v);
+const describe = (sel: MetricSelector) => sel.name + (sel.labels.length ? `{${sel.labels.map(([k, v]) => `${k}="${v}"`).join(',')}}` : '');
+const adapters = (list: string | undefined) => new Set((list ?? '').split(',').map((a) => a.trim()).filter(Boolean));
+
+export class MetricsExtractor {
+  readonly #names: string[];
+  /** Numeric fields with their selectors in priority order (later = fallback). */
+  readonly #numeric: [NumericField, readonly MetricSelector[]][];
+
+  constructor(private readonly mapping: EngineMapping) {
+    this.#numeric = [
+      ['waitingQueueSize', mapping.waitingQueue],
+      ['runningRequestsSize', mapping.running],
+      ['kvCacheUsage', mapping.kvUsage],
+    ];
+    if (mapping.blockSize) this.#numeric.push(['cacheBlockSize', [mapping.blockSize]]);
+    if (mapping.numBlocks) this.#numeric.push(['cacheNumBlocks', [mapping.numBlocks]]);
+    const names = new Set<string>();
+    for (const [, sels] of this.#numeric) for (const sel of sels) names.add(sel.name);
+    if (mapping.loraInfo) names.add(mapping.loraInfo.name);
+    if (mapping.cacheInfo) names.add(mapping.cacheInfo.selector.name);
+    this.#names = [...names];
+  }
+
+  extract(page: string): ExtractedMetrics {
+    const out: ExtractedMetrics = { problems: [] };
+    const rank = new Map<NumericField, number>();
+    let loraStamp = -Infinity;
+    const { loraInfo, cacheInfo } = this.mapping;
+    scanSamples(
+      page,
+      this.#names,
+      (sample) => {
+        for (const [field, sels] of this.#numeric) {
+          const i = sels.findIndex((sel) => sel.name === sample.name && matches(sel, sample));
+          if (i < 0 || i >= (rank.get(field) ?? Infinity)) continue;
+          if (!Number.isFinite(sample.value)) {
+            out.problems.push(`${describe(sels[i]!)}: value ${sample.value} is not a finite number`);
+            continue;
+          }
+          out[field] = sample.value;
+          rank.set(field, i);
+        }
+        // The LoRA series with the largest value (a timestamp) is the current one.
+        if (loraInfo && sample.name === loraInfo.name && matches(loraInfo, sample) && sample.value > loraStamp) {
+          loraStamp = sample.value;
+          out.activeModels = adapters(sample.labels.get('running_lora_adapters'));
+          out.waitingModels = adapters(sample.labels.get('waiting_lora_adapters'));
+          const max = Number(sample.labels.get('max_lora'));
+          if (Number.isFinite(max)) out.maxActiveModels = max;
+        }
+        if (cacheInfo && sample.name === cacheInfo.selector.name && matches(cacheInfo.selector, sample)) {
+          const block = Number(sample.labels.get(cacheInfo.blockSizeLabel));
+          const blocks = Number(sample.labels.get(cacheInfo.numBlocksLabel));
+          if (Number.isFinite(block) && block > 0) out.cacheBlockSize = block;
+          if (Number.isFinite(blocks) && blocks > 0) out.cacheNumBlocks = blocks;
+        }
+      },
+      (name, line) => out.problems.push(`${name}: malformed line "${line}"`),
+    );
+    for (const [field, sels] of this.#numeric) {
+      if (out[field] === undefined && !out.problems.some((p) => sels.some((s) => p.startsWith(describe(s))))) {
+        out.problems.push(`${sels.map(describe).join(' or ')}: missing`);
+      }
+    }
+    return out;
+  }
+}

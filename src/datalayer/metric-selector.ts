@@ -1,0 +1,30 @@
+/**
+ * A series selector as the Go EPP's engine configs write them: `name` or `name{label="value",…}`.
+ * A series matches when its name is equal and every listed label has the listed value.
+ */
+import { ConfigError } from '../errors.js';
+
+export interface MetricSelector {
+  readonly name: string;
+  readonly labels: ReadonlyArray<readonly [string, string]>;
+}
+
+const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const LABEL = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*$/;
+
+export function parseSelector(text: string, path = 'selector'): MetricSelector {
+  const brace = text.indexOf('{');
+  const name = (brace < 0 ? text : text.slice(0, brace)).trim();
+  if (!NAME.test(name)) throw new ConfigError(path, `invalid metric name in selector "${text}"`);
+  if (brace < 0) return { name, labels: [] };
+  if (!text.trimEnd().endsWith('}')) throw new ConfigError(path, `selector "${text}" is missing its closing "}"`);
+  const body = text.slice(brace + 1, text.trimEnd().length - 1);
+  const labels: [string, string][] = [];
+  for (const part of body.split(',')) {
+    if (part.trim() === '') continue;
+    const m = LABEL.exec(part);
+    if (!m) throw new ConfigError(path, `invalid label matcher "${part.trim()}" in selector "${text}" (want label="value")`);
+    labels.push([m[1]!, m[2]!]);
+  }
+  return { name, labels };
+}

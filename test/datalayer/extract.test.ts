@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MetricsExtractor, type ExtractedMetrics } from '../../src/datalayer/extract.js';
+import { ENGINES } from '../../src/datalayer/engines.js';
+import { parseSelector } from '../../src/datalayer/metric-selector.js';
+import { ConfigError } from '../../src/errors.js';
+import { vllmPage } from '../helpers/vllm-page.js';
+
+const pick = (m: ExtractedMetrics) => ({
+  waiting: m.waitingQueueSize,
+  running: m.runningRequestsSize,
+  kv: m.kvCacheUsage,
+  active: m.activeModels && [...m.activeModels],
+  waitingModels: m.waitingModels && [...m.waitingModels],
+  maxLora: m.maxActiveModels,
+  blockSize: m.cacheBlockSize,
+  numBlocks: m.cacheNumBlocks,
+  problems: m.problems,
+});
+
+test('each engine mapping reads its own series', () => {
+  const cases: { engine: string; page: string; want: ReturnType<typeof pick> }[] = [
+    {
+      engine: 'vllm',
+      page: vllmPage({ waiting: 4, running: 7, kv: 0.5 }),
+      want: { waiting: 4, running: 7, kv: 0.5, active: ['sql', 'chat'], waitingModels: [], maxLora: 4, blockSize: 16, numBlocks: 2048, problems: [] },
+    },
+    {
+      engine: 'vllm',
+      page: 'vllm:num_requests_waiting 1\nvllm:num_requests_running 2\nvllm:gpu_cache_usage_perc{model_name="m"} 0.7\n',
+      want: { waiting: 1, running: 2, kv: 0.7, active: undefined, waitingModels: undefined, maxLora: undefined, blockSize: undefined, numBlocks: undefined, problems: [] },
+    },
+    {
+      engine: 'sglang',
+      page: 'sglang:num_queue_reqs{model_name="m"} 3\nsglang:num_running_reqs{model_name="m"} 5\nsglang:token_usage{model_name="m"} 0.125\nsglang:cache_config_info{page_size="32",num_pages="9000"} 1\n',
+      want: { waiting: 3, running: 5, kv: 0.125, active: undefined, waitingModels: undefined, maxLora: undefined, blockSize: 32, numBlocks: 9000, problems: [] },
+    },
+    {
+      engine: 'trtllm-serve',
+      page: 'trtllm_num_requests_waiting 2\ntrtllm_num_requests_running 6\ntrtllm_kv_cache_utilization 0.9\ntrtllm_kv_cache_tokens_per_block 64\ntrtllm_kv_cache_max_blocks 512\n',
+      want: { waiting: 2, running: 6, kv: 0.9, active: undefined, waitingModels: undefined, maxLora: undefined, blockSize: 64, numBlocks: 512, problems: [] },
+    },
+    {
+      engine: 'triton-tensorrt-llm',
+      page: [
+        'nv_trt_llm_request_metrics{model="ensemble",request_type="context"} 1',
+        'nv_trt_llm_request_metrics{model="ensemble",request_type="scheduled"} 8',
+        'nv_trt_llm_request_metrics{model="ensemble",request_type="waiting"} 2',
+        'nv_trt_llm_kv_cache_block_metrics{kv_cache_block_type="fraction",model="ensemble"} 0.3',
+        'nv_trt_llm_kv_cache_block_metrics{kv_cache_block_type="tokens_per",model="ensemble"} 128',
+        'nv_trt_llm_kv_cache_block_metrics{kv_cache_block_type="max",model="ensemble"} 4000',
+      ].join('\n'),
+      want: { waiting: 2, running: 8, kv: 0.3, active: undefined, waitingModels: undefined, maxLora: undefined, blockSize: 128, numBlocks: 4000, problems: [] },
+    },
+  ];
+  for (const c of cases) assert.deepEqual(pick(new MetricsExtractor(ENGINES[c.engine]!).extract(c.page)), c.want, c.engine);
+});
+
+test('bad pages never throw and never yield a non-finite figure', () => {
+  const vllm = new MetricsExtractor(ENGINES['vllm']!);
+  const cases: { name: string; page: string; want: Partial<ReturnType<typeof pick>> }[] = [
+    { name: 'garbage', page: '\u0000\u0001 not prometheus {{{ "', want: { waiting: undefined, problems: ['vllm:num_requests_waiting: missing', 'vllm:num_requests_running: missing', 'vllm:kv_cache_usage_perc or vllm:gpu_cache_usage_perc: missing'] } },
+    { name: 'empty', page: '', want: { running: undefined } },
+    {
+      name: 'NaN and +Inf are refused',
+      page: 'vllm:num_requests_waiting NaN\nvllm:num_requests_running +Inf\nvllm:kv_cache_usage_perc 0.2\n',
+      want: { waiting: undefined, running: undefined, kv: 0.2, problems: ['vllm:num_requests_waiting: value NaN is not a finite number', 'vllm:num_requests_running: value Infinity is not a finite number'] },
+    },
+    { name: 'unterminated labels', page: 'vllm:num_requests_waiting{model_name="m 3\nvllm:num_requests_running 1\nvllm:kv_cache_usage_perc 0\n', want: { waiting: undefined, running: 1, kv: 0 } },
+    { name: 'a longer name sharing the prefix is not the series', page: 'vllm:num_requests_waiting_total 9\nvllm:num_requests_waiting 2\nvllm:num_requests_running 1\nvllm:kv_cache_usage_perc 0\n', want: { waiting: 2, problems: [] } },
+    { name: 'timestamps after the value', page: 'vllm:num_requests_waiting 5 1700000000000\nvllm:num_requests_running 1\nvllm:kv_cache_usage_perc 0.5 1700000000000\n', want: { waiting: 5, kv: 0.5 } },
+    { name: 'escaped quotes in labels', page: 'vllm:num_requests_waiting{model_name="a \\"quoted\\" name"} 3\nvllm:num_requests_running 1\nvllm:kv_cache_usage_perc 0\n', want: { waiting: 3, problems: [] } },
+    {
+      name: 'the newest LoRA series wins',
+      page: 'vllm:lora_requests_info{max_lora="2",running_lora_adapters="old",waiting_lora_adapters=""} 100\nvllm:lora_requests_info{max_lora="2",running_lora_adapters="new",waiting_lora_adapters="q1, q2"} 200\nvllm:lora_requests_info{max_lora="2",running_lora_adapters="older",waiting_lora_adapters=""} 50\n',
+      want: { active: ['new'], waitingModels: ['q1', 'q2'], maxLora: 2 },
+    },
+    { name: 'kv_cache_usage_perc wins over the old name whatever the order', page: 'vllm:gpu_cache_usage_perc 0.9\nvllm:kv_cache_usage_perc 0.1\nvllm:gpu_cache_usage_perc 0.8\n', want: { kv: 0.1 } },
+  ];
+  for (const c of cases) {
+    const got = pick(vllm.extract(c.page));
+    for (const [k, v] of Object.entries(c.want)) assert.deepEqual(got[k as keyof typeof got], v, `${c.name}: ${k}`);
+  }
+});
+
+test('selectors: name and label matchers; bad ones are ConfigErrors', () => {
+  assert.deepEqual(parseSelector('nv_trt_llm_request_metrics{request_type="waiting", model="x"}'), { name: 'nv_trt_llm_request_metrics', labels: [['request_type', 'waiting'], ['model', 'x']] });
+  assert.deepEqual(parseSelector('vllm:num_requests_waiting'), { name: 'vllm:num_requests_waiting', labels: [] });
+  for (const bad of ['', '9bad', 'm{a=b}', 'm{a="b"', 'm{="x"}']) {
+    assert.throws(() => parseSelector(bad, 'engineConfigs[0].queuedRequestsSpec'), (e: unknown) => e instanceof ConfigError && e.path === 'engineConfigs[0].queuedRequestsSpec', bad);
+  }
+});
