@@ -6,3 +6,4 @@ export * from './cycle-state.js';
 export * from './scheduling.js';
 export * from './request-control.js';
 export * from './registry.js';
+export * from './discovery.js';

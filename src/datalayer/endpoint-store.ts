@@ -1,0 +1,109 @@
+/**
+ * The pool as the scheduler sees it. Discovery and collectors write here; readers take `snapshot()`, an
+ * immutable list numbered by epoch. Endpoint and metrics objects are replaced, never mutated, so a reader
+ * holding a snapshot never sees a half-updated endpoint. The snapshot is rebuilt lazily, at most once per
+ * read after a change, so 2,000 metric updates a second do not mean 2,000 rebuilds.
+ */
+import type { Endpoint, EndpointLifecycleListener, EndpointMetadata, EndpointMetrics, EndpointSnapshot } from '../framework/endpoint.js';
+import { EMPTY_METRICS } from '../framework/endpoint.js';
+import { endpointKey, type DiscoverySink } from '../framework/discovery.js';
+import type { LoadTracker } from '../director/load-tracker.js';
+import type { ExtractedMetrics } from './extract.js';
+
+const sameMetadata = (a: EndpointMetadata, b: EndpointMetadata) =>
+  a.address === b.address &&
+  a.port === b.port &&
+  Object.keys(a.labels).length === Object.keys(b.labels).length &&
+  Object.entries(a.labels).every(([k, v]) => b.labels[k] === v);
+
+export class EndpointStore implements DiscoverySink {
+  readonly #endpoints = new Map<string, Endpoint>();
+  readonly #tracker: LoadTracker;
+  readonly #listeners: readonly EndpointLifecycleListener[];
+  #snapshot: EndpointSnapshot = Object.freeze({ epoch: 0, endpoints: Object.freeze([]) });
+  #dirty = false;
+  #ready = false;
+  readonly #readyWaiters: (() => void)[] = [];
+
+  constructor(tracker: LoadTracker, listeners: readonly EndpointLifecycleListener[] = []) {
+    this.#tracker = tracker;
+    this.#listeners = listeners;
+  }
+
+  upsert(metadata: EndpointMetadata): void {
+    const key = endpointKey(metadata);
+    const existing = this.#endpoints.get(key);
+    if (existing && sameMetadata(existing.metadata, metadata)) return;
+    const frozen = Object.freeze({ ...metadata, labels: Object.freeze({ ...metadata.labels }) });
+    this.#endpoints.set(
+      key,
+      Object.freeze({
+        key,
+        hostPort: `${metadata.address}:${metadata.port}`,
+        metadata: frozen,
+        // A moved endpoint is a new server: its old metrics say nothing about it.
+        metrics: existing && existing.hostPort === `${metadata.address}:${metadata.port}` ? existing.metrics : EMPTY_METRICS,
+        load: this.#tracker.recordFor(key),
+        attributes: existing?.attributes ?? new Map(),
+      }),
+    );
+    this.#dirty = true;
+  }
+
+  delete(key: string): void {
+    if (!this.#endpoints.delete(key)) return;
+    this.#dirty = true;
+    for (const l of this.#listeners) l.endpointRemoved(key);
+    this.#tracker.endpointRemoved(key);
+  }
+
+  ready(): void {
+    if (this.#ready) return;
+    this.#ready = true;
+    for (const w of this.#readyWaiters.splice(0)) w();
+  }
+
+  get isReady(): boolean {
+    return this.#ready;
+  }
+
+  whenReady(): Promise<void> {
+    return this.#ready ? Promise.resolve() : new Promise((resolve) => this.#readyWaiters.push(resolve));
+  }
+
+  get(key: string): Endpoint | undefined {
+    return this.#endpoints.get(key);
+  }
+
+  /**
+   * Applies a scrape taken at `updateTime`. Figures the page lacked (missing, NaN) keep their last good
+   * value; the update time still moves, since the pod answered.
+   */
+  updateMetrics(key: string, scraped: ExtractedMetrics, updateTime: number): void {
+    const e = this.#endpoints.get(key);
+    if (!e) return; // the endpoint left while its scrape was in flight
+    const m = e.metrics;
+    const metrics: EndpointMetrics = Object.freeze({
+      waitingQueueSize: scraped.waitingQueueSize ?? m.waitingQueueSize,
+      runningRequestsSize: scraped.runningRequestsSize ?? m.runningRequestsSize,
+      kvCacheUsage: scraped.kvCacheUsage ?? m.kvCacheUsage,
+      activeModels: scraped.activeModels ?? m.activeModels,
+      waitingModels: scraped.waitingModels ?? m.waitingModels,
+      maxActiveModels: scraped.maxActiveModels ?? m.maxActiveModels,
+      cacheBlockSize: scraped.cacheBlockSize ?? m.cacheBlockSize,
+      cacheNumBlocks: scraped.cacheNumBlocks ?? m.cacheNumBlocks,
+      updateTime,
+    });
+    this.#endpoints.set(key, Object.freeze({ ...e, metrics }));
+    this.#tracker.recordFor(key).scraped(updateTime); // dispatches before this scrape are now in its figures
+    this.#dirty = true;
+  }
+
+  snapshot(): EndpointSnapshot {
+    if (this.#dirty) {
+      this.#dirty = false;
+      this.#snapshot = Object.freeze({ epoch: this.#snapshot.epoch + 1, endpoints: Object.freeze([...this.#endpoints.values()]) });
+    }
+    return this.#snapshot;
+  }
+}
