@@ -11,6 +11,7 @@ import { registration as maxScorePicker } from './max-score-picker/index.js';
 import { registration as randomPicker } from './random-picker/index.js';
 import { registration as weightedRandomPicker } from './weighted-random-picker/index.js';
 import { registration as singleProfileHandler } from './single-profile-handler/index.js';
+import { registration as fileDiscovery } from './file-discovery/index.js';
 
 export function registerInTreePlugins(registry: Registry): Registry {
   for (const r of [
@@ -26,6 +27,7 @@ export function registerInTreePlugins(registry: Registry): Registry {
     randomPicker,
     weightedRandomPicker,
     singleProfileHandler,
+    fileDiscovery,
   ]) {
     registry.register(r);
   }

@@ -11,7 +11,7 @@ import { ConfigError } from '../../src/errors.js';
 import { testServices } from '../helpers/fixtures.js';
 
 /** Plugin types later layers implement (discovery, data sources, parsers, saturation): stand-ins for the loader. */
-const laterLayerTypes = ['file-discovery', 'metrics-data-source', 'core-metrics-extractor', 'openai-parser', 'utilization-detector'];
+const laterLayerTypes = ['metrics-data-source', 'core-metrics-extractor', 'openai-parser', 'utilization-detector'];
 function registry(): Registry {
   const r = registerInTreePlugins(new Registry());
   for (const type of laterLayerTypes) r.register({ type, factory: (name): Plugin => ({ type, name }) } satisfies PluginRegistration);
@@ -80,6 +80,7 @@ plugins:
   parameters: {maxNumOfEndpoints: 2}
 - type: single-profile-handler
 - type: file-discovery
+  parameters: {path: /etc/epp/endpoints.yaml, watchFile: true}
 - type: metrics-data-source
 - type: core-metrics-extractor
 - type: openai-parser

@@ -7,6 +7,7 @@ test('registerInTreePlugins registers every in-tree type once; a second registra
   const registry = registerInTreePlugins(new Registry());
   assert.deepEqual(registry.types(), [
     'approx-prefix-cache-producer',
+    'file-discovery',
     'kv-cache-scorer',
     'kv-cache-utilization-scorer',
     'lora-affinity-scorer',
