@@ -1,0 +1,135 @@
+/**
+ * Scrapes every endpoint's metrics page on an interval and writes the figures to the endpoint store.
+ * Each endpoint has its own loop; the next scrape is scheduled when the previous one ends, so a slow pod
+ * never has two scrapes in flight. Connections are kept alive (one per pod). A failed scrape leaves the
+ * last good figures in place and their update time unchanged, so staleness shows it.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { Endpoint } from '../framework/endpoint.js';
+import type { EndpointStore } from './endpoint-store.js';
+import { MetricsExtractor } from './extract.js';
+import { DEFAULT_ENGINE, ENGINE_LABEL_KEY, ENGINES } from './engines.js';
+import { fetchPage, ScrapeError } from './fetch-page.js';
+
+export interface CollectorOptions {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly maxPageBytes: number;
+  readonly scheme: 'http' | 'https';
+  readonly path: string;
+  readonly insecureSkipVerify: boolean;
+  readonly now: () => number;
+  /** Called when an endpoint's scrape state changes (healthy ↔ failing, or the failure reason changes). */
+  readonly onStateChange?: (key: string, problem: string | undefined) => void;
+}
+
+export const DEFAULT_COLLECTOR_OPTIONS: CollectorOptions = {
+  intervalMs: 50,
+  timeoutMs: 1000,
+  maxPageBytes: 8 * 1024 * 1024,
+  scheme: 'http',
+  path: '/metrics',
+  insecureSkipVerify: false,
+  now: Date.now,
+};
+
+interface Loop {
+  timer: NodeJS.Timeout | undefined;
+  stopped: boolean;
+  inFlight: Promise<void> | undefined;
+  problem: string | undefined;
+  scrapes: number;
+}
+
+export class MetricsCollector {
+  readonly #store: EndpointStore;
+  readonly #options: CollectorOptions;
+  readonly #loops = new Map<string, Loop>();
+  readonly #agent: http.Agent;
+  readonly #extractors = new Map<string, MetricsExtractor>();
+
+  constructor(store: EndpointStore, options: Partial<CollectorOptions> = {}) {
+    this.#store = store;
+    this.#options = { ...DEFAULT_COLLECTOR_OPTIONS, ...options };
+    const agentOptions = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1 };
+    this.#agent = this.#options.scheme === 'https' ? new https.Agent({ ...agentOptions, rejectUnauthorized: !this.#options.insecureSkipVerify }) : new http.Agent(agentOptions);
+  }
+
+  /** Starts loops for endpoints that appeared and stops those of endpoints that left. */
+  sync(endpoints: readonly Endpoint[]): void {
+    const live = new Set(endpoints.map((e) => e.key));
+    for (const key of [...this.#loops.keys()]) if (!live.has(key)) this.#stop(key);
+    for (const e of endpoints) {
+      if (this.#loops.has(e.key)) continue;
+      const loop: Loop = { timer: undefined, stopped: false, inFlight: undefined, problem: undefined, scrapes: 0 };
+      this.#loops.set(e.key, loop);
+      this.#run(e.key, loop);
+    }
+  }
+
+  /** Why an endpoint's last scrape failed; undefined when it succeeded (or has not run). */
+  problem(key: string): string | undefined {
+    return this.#loops.get(key)?.problem;
+  }
+
+  scrapes(key: string): number {
+    return this.#loops.get(key)?.scrapes ?? 0;
+  }
+
+  async close(): Promise<void> {
+    const pending = [...this.#loops.keys()].map((k) => this.#stop(k));
+    await Promise.all(pending);
+    this.#agent.destroy();
+  }
+
+  #stop(key: string): Promise<void> | undefined {
+    const loop = this.#loops.get(key);
+    if (!loop) return undefined;
+    loop.stopped = true;
+    clearTimeout(loop.timer);
+    this.#loops.delete(key);
+    return loop.inFlight;
+  }
+
+  #run(key: string, loop: Loop): void {
+    loop.inFlight = this.#scrape(key, loop).finally(() => {
+      loop.inFlight = undefined;
+      if (!loop.stopped) loop.timer = setTimeout(() => this.#run(key, loop), this.#options.intervalMs);
+    });
+  }
+
+  async #scrape(key: string, loop: Loop): Promise<void> {
+    const endpoint = this.#store.get(key);
+    if (!endpoint) return;
+    const engine = endpoint.metadata.labels[ENGINE_LABEL_KEY] ?? DEFAULT_ENGINE;
+    let problem: string | undefined;
+    try {
+      const extractor = this.#extractorFor(engine);
+      const url = new URL(`${this.#options.scheme}://${endpoint.hostPort}${this.#options.path}`);
+      const page = await fetchPage(url, { agent: this.#agent, timeoutMs: this.#options.timeoutMs, maxBytes: this.#options.maxPageBytes });
+      if (loop.stopped) return;
+      const metrics = extractor.extract(page);
+      this.#store.updateMetrics(key, metrics, this.#options.now());
+      if (metrics.problems.length > 0) problem = `incomplete page: ${metrics.problems.join('; ')}`;
+    } catch (err) {
+      problem = err instanceof ScrapeError ? `${err.reason}: ${err.message}` : `${(err as Error).message}`;
+    }
+    loop.scrapes++;
+    if (problem !== loop.problem) {
+      loop.problem = problem;
+      this.#options.onStateChange?.(key, problem);
+    }
+  }
+
+  #extractorFor(engine: string): MetricsExtractor {
+    let extractor = this.#extractors.get(engine);
+    if (!extractor) {
+      const mapping = ENGINES[engine];
+      if (!mapping) throw new Error(`unknown engine "${engine}" (label ${ENGINE_LABEL_KEY}; known: ${Object.keys(ENGINES).join(', ')})`);
+      extractor = new MetricsExtractor(mapping);
+      this.#extractors.set(engine, extractor);
+    }
+    return extractor;
+  }
+}
