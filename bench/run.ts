@@ -1,6 +1,7 @@
 /** `npm run bench`: every suite, one process, results as a table. Timings never gate tests. */
 import { runSchedulingBench } from './scheduling.bench.js';
 import { runExtractBench } from './extract.bench.js';
+import { runScrapeBench } from './scrape.bench.js';
 
 const fmt = (n: number) => n.toFixed(1).padStart(9);
 
@@ -13,3 +14,9 @@ for (const row of await runSchedulingBench()) {
 
 const ex = await runExtractBench();
 console.log(`\nMetrics extraction, vLLM page of ${ex.pageKB.toFixed(1)} KB: p50 ${ex.p50us.toFixed(1)} µs per page, ${ex.coreAt2000PagesPerSec.toFixed(3)} core at 2,000 pages/s (100 pods every 50 ms)`);
+
+const scrape = await runScrapeBench();
+console.log(
+  `\nScraping, ${scrape.endpoints} endpoints every 50 ms for ${scrape.seconds.toFixed(1)} s: ${scrape.pagesPerSec.toFixed(0)} pages/s, ` +
+    `collector CPU ${scrape.cores.toFixed(3)} core (page servers run in another process)`,
+);

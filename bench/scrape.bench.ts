@@ -1,0 +1,38 @@
+/**
+ * Scraping cost: 100 endpoints every 50 ms (2,000 pages a second of ~48 KB each) through the real
+ * collector, for a few seconds; the collector process's CPU time over wall time is the core share.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { EndpointStore } from '../src/datalayer/endpoint-store.js';
+import { MetricsCollector } from '../src/datalayer/collector.js';
+import { LoadTracker } from '../src/director/load-tracker.js';
+
+export interface ScrapeRow {
+  endpoints: number;
+  seconds: number;
+  pagesPerSec: number;
+  cores: number;
+}
+
+export async function runScrapeBench(endpoints = 100, seconds = 5): Promise<ScrapeRow> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./page-servers.js', import.meta.url)), String(endpoints)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
+  const ports = JSON.parse(line) as number[];
+  const store = new EndpointStore(new LoadTracker());
+  ports.forEach((port, i) => store.upsert({ name: `pod-${i}`, namespace: 'bench', address: '127.0.0.1', port, labels: {} }));
+  const collector = new MetricsCollector(store, { intervalMs: 50 });
+  collector.sync(store.snapshot().endpoints);
+  await new Promise((r) => setTimeout(r, 1000)); // connections up, JIT warm
+  const scrapesBefore = ports.reduce((n, _p, i) => n + collector.scrapes(`bench/pod-${i}`), 0);
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const used = process.cpuUsage(cpu);
+  const wall = (performance.now() - start) / 1000;
+  const scrapes = ports.reduce((n, _p, i) => n + collector.scrapes(`bench/pod-${i}`), 0) - scrapesBefore;
+  await collector.close();
+  child.stdin!.end();
+  return { endpoints, seconds: wall, pagesPerSec: scrapes / wall, cores: (used.user + used.system) / 1e6 / wall };
+}
