@@ -1,0 +1,160 @@
+/**
+ * One simulated OpenAI-compatible model server on loopback: completions and chat completions (JSON or SSE
+ * with usage), /v1/models and /metrics, backed by a SimEngine.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SimEngine, type EngineOptions, type SimResult } from './engine.js';
+import { renderMetrics, type Flavor } from './metrics-page.js';
+
+export interface SimServerOptions extends Partial<EngineOptions> {
+  readonly port?: number;
+  readonly host?: string;
+  readonly flavor?: Flavor;
+  readonly name?: string;
+}
+
+export interface SimServer {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly url: string;
+  readonly engine: SimEngine;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 16 * 1024 * 1024;
+
+function sendError(res: http.ServerResponse, status: number, message: string, type = 'BadRequestError'): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ object: 'error', message, type, code: status }));
+}
+
+/** The text the model "sees": the prompt, or the chat messages' contents. */
+function promptOf(body: Record<string, unknown>, chat: boolean): string | undefined {
+  if (!chat) return typeof body['prompt'] === 'string' ? body['prompt'] : Array.isArray(body['prompt']) ? body['prompt'].join('') : undefined;
+  if (!Array.isArray(body['messages'])) return undefined;
+  return JSON.stringify(body['messages']);
+}
+
+function usageOf(r: SimResult) {
+  return { prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, total_tokens: r.promptTokens + r.completionTokens, prompt_tokens_details: { cached_tokens: r.cachedTokens } };
+}
+
+async function handleGeneration(engine: SimEngine, res: http.ServerResponse, chat: boolean, raw: string): Promise<void> {
+  let body: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+    body = parsed as Record<string, unknown>;
+  } catch {
+    return sendError(res, 400, 'request body is not a JSON object');
+  }
+  const model = body['model'];
+  if (typeof model !== 'string' || model === '') return sendError(res, 400, 'model is required');
+  const adapter = model === engine.options.model ? undefined : model;
+  if (adapter && !engine.options.adapters.includes(adapter)) return sendError(res, 404, `The model \`${model}\` does not exist.`, 'NotFoundError');
+  const prompt = promptOf(body, chat);
+  if (prompt === undefined) return sendError(res, 400, chat ? 'messages must be a list' : 'prompt must be a string');
+  const maxTokens = Number(body['max_tokens'] ?? body['max_completion_tokens'] ?? 16);
+  if (!Number.isInteger(maxTokens) || maxTokens < 1) return sendError(res, 400, 'max_tokens must be a positive integer');
+  const stream = body['stream'] === true;
+  const includeUsage = (body['stream_options'] as { include_usage?: boolean } | undefined)?.include_usage === true;
+  const id = `cmpl-${Math.random().toString(36).slice(2, 10)}`;
+  const object = chat ? 'chat.completion' : 'text_completion';
+  const piece = (i: number) => `tok${i} `;
+  let aborted = false;
+  res.on('close', () => (aborted = !res.writableFinished));
+  if (stream) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const result = await engine.submit({
+    prompt: new TextEncoder().encode(prompt),
+    maxTokens,
+    ...(adapter ? { adapter } : {}),
+    onToken: (i) => {
+      if (!stream || aborted) return;
+      const choice = chat ? { index: 0, delta: { content: piece(i) }, finish_reason: null } : { index: 0, text: piece(i), finish_reason: null };
+      res.write(`data: ${JSON.stringify({ id, object: `${object}.chunk`, model, choices: [choice] })}\n\n`);
+    },
+  });
+  if (aborted) return;
+  const text = Array.from({ length: result.completionTokens }, (_, i) => piece(i)).join('');
+  if (stream) {
+    if (includeUsage) res.write(`data: ${JSON.stringify({ id, object: `${object}.chunk`, model, choices: [], usage: usageOf(result) })}\n\n`);
+    res.end('data: [DONE]\n\n');
+    return;
+  }
+  const choice = chat ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: 'length' } : { index: 0, text, finish_reason: 'length' };
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ id, object, model, choices: [choice], usage: usageOf(result) }));
+}
+
+export async function startSimServer(options: SimServerOptions = {}): Promise<SimServer> {
+  const engine = new SimEngine(options);
+  const flavor = options.flavor ?? 'vllm';
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      return res.end(renderMetrics(engine, flavor));
+    }
+    if (req.method === 'GET' && path === '/v1/models') {
+      const ids = [engine.options.model, ...engine.options.adapters];
+      res.writeHead(200, { 'content-type': 'application/json' });
+      return res.end(JSON.stringify({ object: 'list', data: ids.map((id) => ({ id, object: 'model', owned_by: 'epp-sim' })) }));
+    }
+    if (req.method === 'GET' && path === '/health') return res.end();
+    const chat = path === '/v1/chat/completions';
+    if (req.method !== 'POST' || (!chat && path !== '/v1/completions')) return sendError(res, 404, `no route ${req.method} ${path}`, 'NotFoundError');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_BODY) chunks.push(c);
+    });
+    req.on('end', () => {
+      if (size > MAX_BODY) return sendError(res, 413, 'request body too large');
+      handleGeneration(engine, res, chat, Buffer.concat(chunks).toString('utf8')).catch((err: Error) => {
+        if (!res.headersSent) sendError(res, 503, err.message, 'ServiceUnavailableError');
+        else res.destroy();
+      });
+    });
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    name: options.name ?? `sim-${port}`,
+    address: host,
+    port,
+    url: `http://${host}:${port}`,
+    engine,
+    close: () =>
+      new Promise<void>((resolve) => {
+        engine.close();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface SimPool {
+  readonly servers: readonly SimServer[];
+  close(): Promise<void>;
+}
+
+/** `count` servers; `basePort` 0 picks free ports. */
+export async function startSimPool(count: number, options: SimServerOptions & { basePort?: number } = {}): Promise<SimPool> {
+  const servers: SimServer[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      servers.push(await startSimServer({ ...options, name: `sim-${i}`, port: options.basePort ? options.basePort + i : 0 }));
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => s.close()));
+    throw err;
+  }
+  return { servers, close: async () => void (await Promise.all(servers.map((s) => s.close()))) };
+}
