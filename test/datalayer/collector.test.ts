@@ -6,6 +6,7 @@ import { EndpointStore } from '../../src/datalayer/endpoint-store.js';
 import { MetricsCollector } from '../../src/datalayer/collector.js';
 import { LoadTracker } from '../../src/director/load-tracker.js';
 import { vllmPage } from '../helpers/vllm-page.js';
+import { until } from '../helpers/until.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -28,13 +29,6 @@ async function fakePod(handler: Handler) {
 
 const page = (waiting: number, kv = 0.25): Handler => (_req, res) => res.end(vllmPage({ waiting, kv }));
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function setup(port: number, options: ConstructorParameters<typeof MetricsCollector>[1] = {}) {
   const store = new EndpointStore(new LoadTracker());

@@ -9,6 +9,7 @@ import { registration } from '../../src/plugins/file-discovery/index.js';
 import { parseEndpointsFile } from '../../src/plugins/file-discovery/parse-endpoints.js';
 import { ConfigError } from '../../src/errors.js';
 import { testHandle } from '../helpers/fixtures.js';
+import { until } from '../helpers/until.js';
 
 class RecordingSink implements DiscoverySink {
   readonly endpoints = new Map<string, EndpointMetadata>();
@@ -29,13 +30,6 @@ class RecordingSink implements DiscoverySink {
 
 const yamlOf = (...eps: [string, string, number | string][]) => `endpoints:\n${eps.map(([n, a, p]) => `- {name: ${n}, address: ${a}, port: ${JSON.stringify(p)}}`).join('\n')}\n`;
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('entries: good ones load, bad ones are skipped with a reason naming them', () => {
   const cases: { name: string; text: string; endpoints: string[]; skipped: string[] }[] = [

@@ -5,17 +5,11 @@ import { SimEngine } from '../../src/sim/engine.js';
 import { renderMetrics } from '../../src/sim/metrics-page.js';
 import { MetricsExtractor } from '../../src/datalayer/extract.js';
 import { ENGINES } from '../../src/datalayer/engines.js';
+import { until } from '../helpers/until.js';
 
 const scrape = (engine: SimEngine, flavor: 'vllm' | 'sglang' = 'vllm') => new MetricsExtractor(ENGINES[flavor]!).extract(renderMetrics(engine, flavor));
 const bytes = (s: string) => new TextEncoder().encode(s);
 
-async function until(cond: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test('a repeated long prompt gets a lower TTFT on the server that served it, and the hit is counted', async () => {
   const pool = await startSimPool(2, { prefillTokensPerSecond: 5_000 });
