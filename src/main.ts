@@ -9,7 +9,7 @@ import { createLogger } from './observability/logger.js';
 import { EppError } from './errors.js';
 import { routeDemo } from './demo/route-demo.js';
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const options = parseArgs(argv);
   if (options.help) {
     process.stdout.write(usage());
@@ -29,12 +29,12 @@ function main(argv: string[]): number {
     picker: p.picker.name,
   }));
   log.info({ handler: config.scheduler.profileHandler.name, profiles, producers: config.producers.map((p) => p.name) }, 'config loaded');
-  routeDemo(config, (line) => process.stdout.write(line + '\n'));
+  await routeDemo(config, (line) => process.stdout.write(line + '\n'), options.refreshMetricsInterval);
   return 0;
 }
 
 try {
-  process.exitCode = main(process.argv.slice(2));
+  process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
   if (err instanceof EppError) {
     process.stderr.write(`epp: ${err.message}\n`);

@@ -1,67 +1,76 @@
 /**
- * What `npm start` shows until the ext_proc server lands: the loaded scheduler routing a handful of
- * requests over an in-process simulated pool, with the reservation visible from one request to the next.
+ * What `npm start` shows until the ext_proc server lands: a simulated pool of model servers, scraped by the
+ * real collector into the endpoint store, and the loaded scheduler routing requests to them. Each request is
+ * then really sent to the chosen server, so the prompt-cache hits it reports show the routing at work.
  */
 import type { LoadedConfig } from '../config/loader.js';
-import type { Endpoint } from '../framework/endpoint.js';
-import { EMPTY_METRICS } from '../framework/endpoint.js';
 import type { InferenceRequest } from '../framework/request.js';
 import { primaryTargets } from '../framework/scheduling.js';
 import { LoadTracker } from '../director/load-tracker.js';
 import { PickCycle } from '../director/pick-cycle.js';
 import { ProfileScheduler } from '../scheduling/scheduler.js';
+import { EndpointStore } from '../datalayer/endpoint-store.js';
+import { MetricsCollector } from '../datalayer/collector.js';
+import { startSimPool } from '../sim/server.js';
 
-const POOL: { name: string; queue: number; kv: number }[] = [
-  { name: 'vllm-0', queue: 0, kv: 0.1 },
-  { name: 'vllm-1', queue: 1, kv: 0.3 },
-  { name: 'vllm-2', queue: 0, kv: 0.2 },
-  { name: 'vllm-3', queue: 6, kv: 0.85 },
-];
+const MODEL = 'demo-model';
 
-function endpoint(spec: (typeof POOL)[number], i: number, tracker: LoadTracker): Endpoint {
-  const key = `default/${spec.name}`;
-  const address = `10.0.0.${i + 10}`;
-  return {
-    key,
-    hostPort: `${address}:8000`,
-    metadata: { name: spec.name, namespace: 'default', address, port: 8000, labels: {} },
-    metrics: { ...EMPTY_METRICS, waitingQueueSize: spec.queue, kvCacheUsage: spec.kv, updateTime: Date.now() },
-    load: tracker.recordFor(key),
-    attributes: new Map(),
-  };
-}
-
-function request(id: number, prompt: string): InferenceRequest {
+function completionRequest(id: number, prompt: string): InferenceRequest {
   const prefixText = new TextEncoder().encode(prompt);
   return {
     requestId: `demo-${id}`,
-    incomingModel: 'demo-model',
-    targetModel: 'demo-model',
+    incomingModel: MODEL,
+    targetModel: MODEL,
     priority: 0,
     objective: '',
     headers: {},
-    body: { api: 'completions', prefixText, cacheSalt: '', stream: false },
+    body: { api: 'completions', json: { model: MODEL, prompt }, prefixText, cacheSalt: '', stream: false },
     promptTokens: Math.ceil(prefixText.length / 4),
   };
 }
 
-export function routeDemo(config: LoadedConfig, print: (line: string) => void): void {
+/** Three long documents asked about in turn, with short one-off questions in between. */
+function prompts(count: number): string[] {
+  const docs = ['the ext_proc protocol', 'paged attention', 'LoRA adapters'].map((topic) => `Here is a long design document about ${topic}. `.repeat(60));
+  return Array.from({ length: count }, (_, i) => (i % 2 === 0 ? `${docs[(i / 2) % 3]}Question ${i}: what matters most?` : `Quick question ${i}: say hello.`));
+}
+
+export async function routeDemo(config: LoadedConfig, print: (line: string) => void, refreshMs = 50): Promise<void> {
+  const pool = await startSimPool(4, { model: MODEL, decodeMsPerToken: 2, prefillTokensPerSecond: 10_000 });
   const tracker = new LoadTracker();
-  const pool = POOL.map((p, i) => endpoint(p, i, tracker));
-  const cycle = new PickCycle({
-    producers: config.producers,
-    scheduler: new ProfileScheduler(config.scheduler),
-    preRequests: config.preRequests,
-    loadTracker: tracker,
-  });
-  const essay = 'Summarise the following design document for an inference gateway. '.repeat(20);
-  const prompts = [essay + 'Part one.', 'Translate to French: the weather is nice today.', essay + 'Part two.', 'Write a haiku about GPUs.'];
-  print(`pool: ${POOL.map((p) => `${p.name} (queue ${p.queue}, kv ${p.kv})`).join(', ')}`);
-  for (let i = 0; i < 8; i++) {
-    const prompt = prompts[i % prompts.length]!;
-    const { result } = cycle.run(request(i, prompt), pool);
-    const best = primaryTargets(result)[0];
-    const inFlight = pool.map((e) => `${e.metadata.name}=${e.load.inFlightRequests}`).join(' ');
-    print(`request ${i} (${prompt.length} chars) → ${best?.endpoint.metadata.name} ${best?.endpoint.hostPort} score ${best?.score.toFixed(3)}   in flight: ${inFlight}`);
+  const store = new EndpointStore(tracker, config.endpointListeners);
+  const collector = new MetricsCollector(store, { intervalMs: refreshMs });
+  try {
+    for (const s of pool.servers) store.upsert({ name: s.name, namespace: 'default', address: s.address, port: s.port, labels: {} });
+    store.ready();
+    collector.sync(store.snapshot().endpoints);
+    const deadline = Date.now() + 5000;
+    while (store.snapshot().endpoints.some((e) => e.metrics.updateTime === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    print(`simulated pool: ${pool.servers.map((s) => `${s.name} ${s.url}`).join(', ')}; metrics scraped every ${refreshMs} ms`);
+    const cycle = new PickCycle({
+      producers: config.producers,
+      scheduler: new ProfileScheduler(config.scheduler),
+      preRequests: config.preRequests,
+      loadTracker: tracker,
+    });
+    const all = prompts(12);
+    for (let i = 0; i < all.length; i++) {
+      const prompt = all[i]!;
+      const { result, reservation } = cycle.run(completionRequest(i, prompt), store.snapshot().endpoints);
+      const chosen = primaryTargets(result)[0]!;
+      try {
+        const res = await fetch(`http://${chosen.endpoint.hostPort}/v1/completions`, { method: 'POST', body: JSON.stringify({ model: MODEL, prompt, max_tokens: 8 }) });
+        const usage = ((await res.json()) as { usage: { prompt_tokens: number; prompt_tokens_details: { cached_tokens: number } } }).usage;
+        print(
+          `request ${String(i).padStart(2)} (${String(usage.prompt_tokens).padStart(4)} tokens) → ${chosen.endpoint.metadata.name} ` +
+            `score ${chosen.score.toFixed(2)}   cached on arrival: ${usage.prompt_tokens_details.cached_tokens} tokens`,
+        );
+      } finally {
+        if (reservation) tracker.release(reservation);
+      }
+    }
+  } finally {
+    await collector.close();
+    await pool.close();
   }
 }
