@@ -15,7 +15,7 @@ export interface ExtractRow {
 
 export async function runExtractBench(): Promise<ExtractRow> {
   const page = vllmPage();
-  const extractor = new MetricsExtractor(ENGINES['vllm']!);
+  const extractor = new MetricsExtractor(ENGINES.get('vllm')!);
   const bench = new Bench({ time: 1500, warmupTime: 300 });
   bench.add('extract', () => {
     extractor.extract(page);

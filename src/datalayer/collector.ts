@@ -9,7 +9,7 @@ import https from 'node:https';
 import type { Endpoint } from '../framework/endpoint.js';
 import type { EndpointStore } from './endpoint-store.js';
 import { MetricsExtractor } from './extract.js';
-import { DEFAULT_ENGINE, ENGINE_LABEL_KEY, ENGINES } from './engines.js';
+import { DEFAULT_ENGINE, ENGINE_LABEL_KEY, ENGINES, type EngineMapping } from './engines.js';
 import { fetchPage, ScrapeError } from './fetch-page.js';
 
 export interface CollectorOptions {
@@ -20,6 +20,10 @@ export interface CollectorOptions {
   readonly path: string;
   readonly insecureSkipVerify: boolean;
   readonly now: () => number;
+  /** Engine mappings by name (the core-metrics-extractor's), the pod label naming the engine, and the default. */
+  readonly engines: ReadonlyMap<string, EngineMapping>;
+  readonly engineLabelKey: string;
+  readonly defaultEngine: string;
   /** Called when an endpoint's scrape state changes (healthy ↔ failing, or the failure reason changes). */
   readonly onStateChange?: (key: string, problem: string | undefined) => void;
 }
@@ -32,6 +36,9 @@ export const DEFAULT_COLLECTOR_OPTIONS: CollectorOptions = {
   path: '/metrics',
   insecureSkipVerify: false,
   now: Date.now,
+  engines: ENGINES,
+  engineLabelKey: ENGINE_LABEL_KEY,
+  defaultEngine: DEFAULT_ENGINE,
 };
 
 interface Loop {
@@ -102,7 +109,7 @@ export class MetricsCollector {
   async #scrape(key: string, loop: Loop): Promise<void> {
     const endpoint = this.#store.get(key);
     if (!endpoint) return;
-    const engine = endpoint.metadata.labels[ENGINE_LABEL_KEY] ?? DEFAULT_ENGINE;
+    const engine = endpoint.metadata.labels[this.#options.engineLabelKey] ?? this.#options.defaultEngine;
     let problem: string | undefined;
     try {
       const extractor = this.#extractorFor(engine);
@@ -125,8 +132,8 @@ export class MetricsCollector {
   #extractorFor(engine: string): MetricsExtractor {
     let extractor = this.#extractors.get(engine);
     if (!extractor) {
-      const mapping = ENGINES[engine];
-      if (!mapping) throw new Error(`unknown engine "${engine}" (label ${ENGINE_LABEL_KEY}; known: ${Object.keys(ENGINES).join(', ')})`);
+      const mapping = this.#options.engines.get(engine);
+      if (!mapping) throw new Error(`unknown engine "${engine}" (label ${this.#options.engineLabelKey}; known: ${[...this.#options.engines.keys()].join(', ')})`);
       extractor = new MetricsExtractor(mapping);
       this.#extractors.set(engine, extractor);
     }

@@ -1,54 +1,113 @@
 /**
- * Where each engine publishes the figures the scheduler reads (reference/plugins.md, "Data layer").
- * The engine comes from the pod label `inference.networking.k8s.io/engine-type`, default `vllm`.
+ * Where each engine publishes the figures the scheduler reads (reference/plugins.md, "Data layer"), in the
+ * shape of the Go EPP's `core-metrics-extractor` `engineConfigs` entries, so user configs and built-ins are
+ * one thing. The engine comes from a pod label (default `inference.networking.k8s.io/engine-type`).
  */
+import { ConfigError } from '../errors.js';
 import { parseSelector, type MetricSelector } from './metric-selector.js';
 
 export const ENGINE_LABEL_KEY = 'inference.networking.k8s.io/engine-type';
 export const DEFAULT_ENGINE = 'vllm';
 
+/** One `engineConfigs` entry as users write it. Empty specs mean "not published by this engine". */
+export interface EngineConfig {
+  readonly name: string;
+  readonly queuedRequestsSpec?: string;
+  readonly runningRequestsSpec?: string;
+  readonly kvUsageSpec?: string;
+  readonly loraSpec?: string;
+  readonly cacheInfoSpec?: string;
+  readonly cacheBlockSizeLabelName?: string;
+  readonly cacheNumBlocksLabelName?: string;
+  readonly cacheBlockSizeSpec?: string;
+  readonly cacheNumBlocksSpec?: string;
+}
+
+export const BUILT_IN_ENGINES: readonly EngineConfig[] = [
+  {
+    name: 'vllm',
+    queuedRequestsSpec: 'vllm:num_requests_waiting',
+    runningRequestsSpec: 'vllm:num_requests_running',
+    kvUsageSpec: 'vllm:kv_cache_usage_perc',
+    loraSpec: 'vllm:lora_requests_info',
+    cacheInfoSpec: 'vllm:cache_config_info',
+  },
+  {
+    name: 'sglang',
+    queuedRequestsSpec: 'sglang:num_queue_reqs',
+    runningRequestsSpec: 'sglang:num_running_reqs',
+    kvUsageSpec: 'sglang:token_usage',
+    cacheInfoSpec: 'sglang:cache_config_info',
+    cacheBlockSizeLabelName: 'page_size',
+    cacheNumBlocksLabelName: 'num_pages',
+  },
+  {
+    name: 'trtllm-serve',
+    queuedRequestsSpec: 'trtllm_num_requests_waiting',
+    runningRequestsSpec: 'trtllm_num_requests_running',
+    kvUsageSpec: 'trtllm_kv_cache_utilization',
+    cacheBlockSizeSpec: 'trtllm_kv_cache_tokens_per_block',
+    cacheNumBlocksSpec: 'trtllm_kv_cache_max_blocks',
+  },
+  {
+    name: 'triton-tensorrt-llm',
+    queuedRequestsSpec: 'nv_trt_llm_request_metrics{request_type=waiting}',
+    runningRequestsSpec: 'nv_trt_llm_request_metrics{request_type=scheduled}',
+    kvUsageSpec: 'nv_trt_llm_kv_cache_block_metrics{kv_cache_block_type=fraction}',
+    cacheBlockSizeSpec: 'nv_trt_llm_kv_cache_block_metrics{kv_cache_block_type=tokens_per}',
+    cacheNumBlocksSpec: 'nv_trt_llm_kv_cache_block_metrics{kv_cache_block_type=max}',
+  },
+];
+
+/** Older vLLM publishes KV use under this name; read it when the current one is absent. */
+const KV_FALLBACKS: Readonly<Record<string, string>> = { 'vllm:kv_cache_usage_perc': 'vllm:gpu_cache_usage_perc' };
+
 export interface EngineMapping {
   readonly waitingQueue: readonly MetricSelector[];
   readonly running: readonly MetricSelector[];
-  /** KV use as a 0..1 fraction; later entries are fallbacks (older vLLM). */
+  /** KV use as a 0..1 fraction; later entries are fallbacks. */
   readonly kvUsage: readonly MetricSelector[];
-  /** A series whose labels list LoRA adapters (vLLM only). */
   readonly loraInfo?: MetricSelector;
-  /** A series whose labels carry the cache geometry… */
   readonly cacheInfo?: { readonly selector: MetricSelector; readonly blockSizeLabel: string; readonly numBlocksLabel: string };
-  /** …or separate gauges holding it. */
   readonly blockSize?: MetricSelector;
   readonly numBlocks?: MetricSelector;
 }
 
-const s = parseSelector;
+/** Compiles one engine config; `path` locates it in errors (e.g. `parameters.engineConfigs[2]`). */
+export function compileEngine(config: EngineConfig, path: string): EngineMapping {
+  const sel = (spec: string | undefined, field: string) => (spec ? parseSelector(spec, `${path}.${field}`) : undefined);
+  const list = (spec: string | undefined, field: string) => (spec ? [parseSelector(spec, `${path}.${field}`)] : []);
+  const kv = list(config.kvUsageSpec, 'kvUsageSpec');
+  const fallback = config.kvUsageSpec && KV_FALLBACKS[config.kvUsageSpec];
+  if (fallback) kv.push(parseSelector(fallback));
+  const cacheInfo = sel(config.cacheInfoSpec, 'cacheInfoSpec');
+  const loraInfo = sel(config.loraSpec, 'loraSpec');
+  const blockSize = sel(config.cacheBlockSizeSpec, 'cacheBlockSizeSpec');
+  const numBlocks = sel(config.cacheNumBlocksSpec, 'cacheNumBlocksSpec');
+  return {
+    waitingQueue: list(config.queuedRequestsSpec, 'queuedRequestsSpec'),
+    running: list(config.runningRequestsSpec, 'runningRequestsSpec'),
+    kvUsage: kv,
+    ...(loraInfo ? { loraInfo } : {}),
+    ...(cacheInfo
+      ? { cacheInfo: { selector: cacheInfo, blockSizeLabel: config.cacheBlockSizeLabelName || 'block_size', numBlocksLabel: config.cacheNumBlocksLabelName || 'num_gpu_blocks' } }
+      : {}),
+    ...(blockSize ? { blockSize } : {}),
+    ...(numBlocks ? { numBlocks } : {}),
+  };
+}
 
-export const ENGINES: Readonly<Record<string, EngineMapping>> = {
-  vllm: {
-    waitingQueue: [s('vllm:num_requests_waiting')],
-    running: [s('vllm:num_requests_running')],
-    kvUsage: [s('vllm:kv_cache_usage_perc'), s('vllm:gpu_cache_usage_perc')],
-    loraInfo: s('vllm:lora_requests_info'),
-    cacheInfo: { selector: s('vllm:cache_config_info'), blockSizeLabel: 'block_size', numBlocksLabel: 'num_gpu_blocks' },
-  },
-  sglang: {
-    waitingQueue: [s('sglang:num_queue_reqs')],
-    running: [s('sglang:num_running_reqs')],
-    kvUsage: [s('sglang:token_usage')],
-    cacheInfo: { selector: s('sglang:cache_config_info'), blockSizeLabel: 'page_size', numBlocksLabel: 'num_pages' },
-  },
-  'trtllm-serve': {
-    waitingQueue: [s('trtllm_num_requests_waiting')],
-    running: [s('trtllm_num_requests_running')],
-    kvUsage: [s('trtllm_kv_cache_utilization')],
-    blockSize: s('trtllm_kv_cache_tokens_per_block'),
-    numBlocks: s('trtllm_kv_cache_max_blocks'),
-  },
-  'triton-tensorrt-llm': {
-    waitingQueue: [s('nv_trt_llm_request_metrics{request_type="waiting"}')],
-    running: [s('nv_trt_llm_request_metrics{request_type="scheduled"}')],
-    kvUsage: [s('nv_trt_llm_kv_cache_block_metrics{kv_cache_block_type="fraction"}')],
-    blockSize: s('nv_trt_llm_kv_cache_block_metrics{kv_cache_block_type="tokens_per"}'),
-    numBlocks: s('nv_trt_llm_kv_cache_block_metrics{kv_cache_block_type="max"}'),
-  },
-};
+/** User engine configs first (replacing built-ins of the same name), then the remaining built-ins. */
+export function compileEngines(user: readonly EngineConfig[] = [], path = 'parameters.engineConfigs'): Map<string, EngineMapping> {
+  const out = new Map<string, EngineMapping>();
+  user.forEach((config, i) => {
+    if (!config.name) throw new ConfigError(`${path}[${i}].name`, 'engine config name cannot be empty');
+    if (out.has(config.name)) throw new ConfigError(`${path}[${i}].name`, `engine "${config.name}" is configured twice`);
+    out.set(config.name, compileEngine(config, `${path}[${i}]`));
+  });
+  for (const config of BUILT_IN_ENGINES) if (!out.has(config.name)) out.set(config.name, compileEngine(config, `(built-in ${config.name})`));
+  return out;
+}
+
+/** The built-in mappings, by engine name. */
+export const ENGINES: ReadonlyMap<string, EngineMapping> = compileEngines();

@@ -10,7 +10,8 @@ export interface MetricSelector {
 }
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*$/;
+/** `label="value"`, or `label=value` as the Go EPP's built-in specs write it. */
+const LABEL = /^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^",{}=\s]+))\s*$/;
 
 export function parseSelector(text: string, path = 'selector'): MetricSelector {
   const brace = text.indexOf('{');
@@ -23,8 +24,8 @@ export function parseSelector(text: string, path = 'selector'): MetricSelector {
   for (const part of body.split(',')) {
     if (part.trim() === '') continue;
     const m = LABEL.exec(part);
-    if (!m) throw new ConfigError(path, `invalid label matcher "${part.trim()}" in selector "${text}" (want label="value")`);
-    labels.push([m[1]!, m[2]!]);
+    if (!m) throw new ConfigError(path, `invalid label matcher "${part.trim()}" in selector "${text}" (want label=\"value\" or label=value)`);
+    labels.push([m[1]!, m[2] ?? m[3]!]);
   }
   return { name, labels };
 }

@@ -12,6 +12,8 @@ import { registration as randomPicker } from './random-picker/index.js';
 import { registration as weightedRandomPicker } from './weighted-random-picker/index.js';
 import { registration as singleProfileHandler } from './single-profile-handler/index.js';
 import { registration as fileDiscovery } from './file-discovery/index.js';
+import { registration as coreMetricsExtractor } from './core-metrics-extractor/index.js';
+import { registration as metricsDataSource } from './metrics-data-source/index.js';
 
 export function registerInTreePlugins(registry: Registry): Registry {
   for (const r of [
@@ -28,6 +30,8 @@ export function registerInTreePlugins(registry: Registry): Registry {
     weightedRandomPicker,
     singleProfileHandler,
     fileDiscovery,
+    coreMetricsExtractor,
+    metricsDataSource,
   ]) {
     registry.register(r);
   }

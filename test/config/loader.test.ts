@@ -11,7 +11,7 @@ import { ConfigError } from '../../src/errors.js';
 import { testServices } from '../helpers/fixtures.js';
 
 /** Plugin types later layers implement (discovery, data sources, parsers, saturation): stand-ins for the loader. */
-const laterLayerTypes = ['metrics-data-source', 'core-metrics-extractor', 'openai-parser', 'utilization-detector'];
+const laterLayerTypes = ['openai-parser', 'utilization-detector'];
 function registry(): Registry {
   const r = registerInTreePlugins(new Registry());
   for (const type of laterLayerTypes) r.register({ type, factory: (name): Plugin => ({ type, name }) } satisfies PluginRegistration);
@@ -82,7 +82,12 @@ plugins:
 - type: file-discovery
   parameters: {path: /etc/epp/endpoints.yaml, watchFile: true}
 - type: metrics-data-source
+  parameters: {scheme: https, path: /stats, insecureSkipVerify: true}
 - type: core-metrics-extractor
+  parameters:
+    engineLabelKey: llm-d.ai/engine-type
+    engineConfigs:
+    - {name: my-engine, queuedRequestsSpec: 'q{state=waiting}', runningRequestsSpec: r, kvUsageSpec: kv}
 - type: openai-parser
 - type: utilization-detector
 schedulingProfiles:

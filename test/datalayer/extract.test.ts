@@ -53,11 +53,11 @@ test('each engine mapping reads its own series', () => {
       want: { waiting: 2, running: 8, kv: 0.3, active: undefined, waitingModels: undefined, maxLora: undefined, blockSize: 128, numBlocks: 4000, problems: [] },
     },
   ];
-  for (const c of cases) assert.deepEqual(pick(new MetricsExtractor(ENGINES[c.engine]!).extract(c.page)), c.want, c.engine);
+  for (const c of cases) assert.deepEqual(pick(new MetricsExtractor(ENGINES.get(c.engine)!).extract(c.page)), c.want, c.engine);
 });
 
 test('bad pages never throw and never yield a non-finite figure', () => {
-  const vllm = new MetricsExtractor(ENGINES['vllm']!);
+  const vllm = new MetricsExtractor(ENGINES.get('vllm')!);
   const cases: { name: string; page: string; want: Partial<ReturnType<typeof pick>> }[] = [
     { name: 'garbage', page: '\u0000\u0001 not prometheus {{{ "', want: { waiting: undefined, problems: ['vllm:num_requests_waiting: missing', 'vllm:num_requests_running: missing', 'vllm:kv_cache_usage_perc or vllm:gpu_cache_usage_perc: missing'] } },
     { name: 'empty', page: '', want: { running: undefined } },
@@ -86,7 +86,8 @@ test('bad pages never throw and never yield a non-finite figure', () => {
 test('selectors: name and label matchers; bad ones are ConfigErrors', () => {
   assert.deepEqual(parseSelector('nv_trt_llm_request_metrics{request_type="waiting", model="x"}'), { name: 'nv_trt_llm_request_metrics', labels: [['request_type', 'waiting'], ['model', 'x']] });
   assert.deepEqual(parseSelector('vllm:num_requests_waiting'), { name: 'vllm:num_requests_waiting', labels: [] });
-  for (const bad of ['', '9bad', 'm{a=b}', 'm{a="b"', 'm{="x"}']) {
+  assert.deepEqual(parseSelector('custom_queue_size{status=waiting}'), { name: 'custom_queue_size', labels: [['status', 'waiting']] }, 'unquoted, as the Go built-ins write it');
+  for (const bad of ['', '9bad', 'm{a=}', 'm{a="b"', 'm{="x"}', 'm{a="b",c}']) {
     assert.throws(() => parseSelector(bad, 'engineConfigs[0].queuedRequestsSpec'), (e: unknown) => e instanceof ConfigError && e.path === 'engineConfigs[0].queuedRequestsSpec', bad);
   }
 });

@@ -7,11 +7,13 @@ test('registerInTreePlugins registers every in-tree type once; a second registra
   const registry = registerInTreePlugins(new Registry());
   assert.deepEqual(registry.types(), [
     'approx-prefix-cache-producer',
+    'core-metrics-extractor',
     'file-discovery',
     'kv-cache-scorer',
     'kv-cache-utilization-scorer',
     'lora-affinity-scorer',
     'max-score-picker',
+    'metrics-data-source',
     'prefix-cache-scorer',
     'queue-scorer',
     'random-picker',

@@ -7,7 +7,7 @@ import { MetricsExtractor } from '../../src/datalayer/extract.js';
 import { ENGINES } from '../../src/datalayer/engines.js';
 import { until } from '../helpers/until.js';
 
-const scrape = (engine: SimEngine, flavor: 'vllm' | 'sglang' = 'vllm') => new MetricsExtractor(ENGINES[flavor]!).extract(renderMetrics(engine, flavor));
+const scrape = (engine: SimEngine, flavor: 'vllm' | 'sglang' = 'vllm') => new MetricsExtractor(ENGINES.get(flavor)!).extract(renderMetrics(engine, flavor));
 const bytes = (s: string) => new TextEncoder().encode(s);
 
 
