@@ -29,7 +29,11 @@ async function main(argv: string[]): Promise<number> {
     picker: p.picker.name,
   }));
   log.info({ handler: config.scheduler.profileHandler.name, profiles, producers: config.producers.map((p) => p.name) }, 'config loaded');
-  await routeDemo(config, (line) => process.stdout.write(line + '\n'), options.refreshMetricsInterval);
+  await routeDemo(config, (line) => process.stdout.write(line + '\n'), {
+    refreshMs: options.refreshMetricsInterval,
+    stalenessMs: options.metricsStalenessThreshold,
+    log: { warn: (m) => log.warn(m), info: (m) => log.info(m) },
+  });
   return 0;
 }
 

@@ -1,0 +1,94 @@
+/**
+ * Assembles the data layer from a loaded config: the discovery plugin named by `dataLayer.discovery`, the
+ * endpoint store, and the collector configured by the `dataLayer.sources` data source and extractor (the
+ * defaults, `metrics-data-source` + `core-metrics-extractor`, when none is given and `injectDefaults` is not
+ * false, as the Go EPP injects them).
+ */
+import type { Endpoint, EndpointMetadata } from '../framework/endpoint.js';
+import type { Plugin } from '../framework/plugin.js';
+import { isEndpointDiscovery, type DiscoverySink, type EndpointDiscovery } from '../framework/discovery.js';
+import type { LoadedConfig } from '../config/instantiate.js';
+import type { LoadTracker } from '../director/load-tracker.js';
+import { ConfigError } from '../errors.js';
+import { CoreMetricsExtractor } from '../plugins/core-metrics-extractor/index.js';
+import { MetricsDataSource } from '../plugins/metrics-data-source/index.js';
+import { EndpointStore } from './endpoint-store.js';
+import { MetricsCollector, type CollectorOptions } from './collector.js';
+import { staleReason } from './staleness.js';
+
+export interface DataLayerOptions {
+  readonly tracker: LoadTracker;
+  readonly refreshMs: number;
+  readonly stalenessMs: number;
+  readonly now?: () => number;
+  readonly log?: { warn(message: string): void; info(message: string): void };
+}
+
+export interface DataLayer {
+  readonly store: EndpointStore;
+  readonly collector: MetricsCollector | undefined;
+  readonly discovery: EndpointDiscovery | undefined;
+  /** The sink that keeps store and collector in step; discovery writes here, so may a caller. */
+  readonly sink: DiscoverySink;
+  /** Why `endpoint` is stale now, or undefined. */
+  staleReason(endpoint: Endpoint): string | undefined;
+  close(): Promise<void>;
+}
+
+function pluginOf<T extends Plugin>(config: LoadedConfig, name: string, path: string, is: (p: Plugin) => p is T, kind: string): T {
+  const plugin = config.plugins.get(name)!; // the loader checked that it exists
+  if (!is(plugin)) throw new ConfigError(path, `plugin "${name}" (${plugin.type}) is not ${kind}`);
+  return plugin;
+}
+
+/** The collector settings the config asks for, or undefined when it asks for no metrics collection. */
+function collectorSettings(config: LoadedConfig): Partial<CollectorOptions> | undefined {
+  const section = config.raw.dataLayer?.sources ? 'dataLayer' : 'data';
+  const sources = config.raw.dataLayer?.sources ?? config.raw.data?.sources ?? [];
+  if (sources.length === 0) return config.raw.dataLayer?.injectDefaults === false ? undefined : {};
+  const source = pluginOf(config, sources[0]!.pluginRef, `${section}.sources[0].pluginRef`, (p): p is MetricsDataSource => p instanceof MetricsDataSource, 'a metrics data source');
+  const extractorRef = sources[0]!.extractors?.[0]?.pluginRef;
+  const extractor = extractorRef
+    ? pluginOf(config, extractorRef, `${section}.sources[0].extractors[0].pluginRef`, (p): p is CoreMetricsExtractor => p instanceof CoreMetricsExtractor, 'a metrics extractor')
+    : undefined;
+  return {
+    scheme: source.scheme,
+    path: source.path,
+    insecureSkipVerify: source.insecureSkipVerify,
+    ...(extractor ? { engines: extractor.engines, engineLabelKey: extractor.engineLabelKey, defaultEngine: extractor.defaultEngine } : {}),
+  };
+}
+
+export async function startDataLayer(config: LoadedConfig, options: DataLayerOptions): Promise<DataLayer> {
+  const now = options.now ?? Date.now;
+  const store = new EndpointStore(options.tracker, config.endpointListeners);
+  const settings = collectorSettings(config);
+  const collector = settings
+    ? new MetricsCollector(store, {
+        ...settings,
+        intervalMs: options.refreshMs,
+        now,
+        onStateChange: (key, problem) => (problem ? options.log?.warn(`metrics scrape of ${key} failing: ${problem}`) : options.log?.info(`metrics scrape of ${key} healthy again`)),
+      })
+    : undefined;
+  const sync = () => collector?.sync(store.snapshot().endpoints);
+  const sink: DiscoverySink = {
+    upsert: (e: EndpointMetadata) => (store.upsert(e), sync()),
+    delete: (key: string) => (store.delete(key), sync()),
+    ready: () => store.ready(),
+  };
+  const ref = config.raw.dataLayer?.discovery?.pluginRef;
+  const discovery = ref ? pluginOf(config, ref, 'dataLayer.discovery.pluginRef', isEndpointDiscovery, 'an endpoint discovery plugin') : undefined;
+  if (discovery) await discovery.start(sink);
+  return {
+    store,
+    collector,
+    discovery,
+    sink,
+    staleReason: (e) => staleReason(e, now(), options.stalenessMs, collector?.problem(e.key)),
+    close: async () => {
+      await discovery?.stop();
+      await collector?.close();
+    },
+  };
+}
