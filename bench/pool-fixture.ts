@@ -2,6 +2,7 @@
 import type { Endpoint } from '../src/framework/endpoint.js';
 import { EMPTY_METRICS } from '../src/framework/endpoint.js';
 import type { InferenceRequest } from '../src/framework/request.js';
+import { promptRequest } from '../src/request/prompt-request.js';
 import type { LoadTracker } from '../src/director/load-tracker.js';
 import { seededRandom } from '../src/scheduling/random.js';
 
@@ -33,21 +34,10 @@ export function syntheticPool(size: number, tracker: LoadTracker, seed = 7): End
 /** `count` chat-like prompts of `bytes` bytes that share a system prompt, as a real workload does. */
 export function syntheticRequests(count: number, bytes: number, model = 'llama-3-8b'): InferenceRequest[] {
   const system = 'You are a helpful assistant. Answer precisely and cite sources. '.repeat(Math.ceil(bytes / 4 / 64)).slice(0, bytes / 4);
-  const encoder = new TextEncoder();
   return Array.from({ length: count }, (_, i) => {
     let user = `Question ${i}: `;
     while (system.length + user.length < bytes) user += `tell me about topic ${i * 31 + user.length}; `;
     const text = (system + user).slice(0, bytes);
-    const prefixText = encoder.encode(text);
-    return {
-      requestId: `bench-${i}`,
-      incomingModel: model,
-      targetModel: model,
-      priority: 0,
-      objective: '',
-      headers: {},
-      body: { api: 'completions', prefixText, cacheSalt: '', stream: false },
-      promptTokens: Math.ceil(prefixText.length / 4),
-    };
+    return promptRequest(text, { requestId: `bench-${i}`, model });
   });
 }

@@ -4,9 +4,9 @@
  * then really sent to the chosen server, so the prompt-cache hits it reports show the routing at work.
  */
 import type { LoadedConfig } from '../config/loader.js';
-import type { InferenceRequest } from '../framework/request.js';
 import type { Endpoint } from '../framework/endpoint.js';
 import { primaryTargets } from '../framework/scheduling.js';
+import { promptRequest } from '../request/prompt-request.js';
 import { LoadTracker } from '../director/load-tracker.js';
 import { PickCycle } from '../director/pick-cycle.js';
 import { ProfileScheduler } from '../scheduling/scheduler.js';
@@ -27,20 +27,6 @@ async function servedModel(endpoints: readonly Endpoint[]): Promise<string> {
     }
   }
   return MODEL;
-}
-
-function completionRequest(id: number, prompt: string, model: string): InferenceRequest {
-  const prefixText = new TextEncoder().encode(prompt);
-  return {
-    requestId: `demo-${id}`,
-    incomingModel: model,
-    targetModel: model,
-    priority: 0,
-    objective: '',
-    headers: {},
-    body: { api: 'completions', json: { model, prompt }, prefixText, cacheSalt: '', stream: false },
-    promptTokens: Math.ceil(prefixText.length / 4),
-  };
 }
 
 /** Three long documents asked about in turn, with short one-off questions in between. */
@@ -88,7 +74,7 @@ export async function routeDemo(config: LoadedConfig, print: (line: string) => v
     const all = prompts(12);
     for (let i = 0; i < all.length; i++) {
       const prompt = all[i]!;
-      const { result, reservation } = cycle.run(completionRequest(i, prompt, model), dl.store.snapshot().endpoints);
+      const { result, reservation } = cycle.run(promptRequest(prompt, { requestId: `demo-${i}`, model }), dl.store.snapshot().endpoints);
       const chosen = primaryTargets(result)[0]!;
       try {
         const res = await fetch(`http://${chosen.endpoint.hostPort}/v1/completions`, { method: 'POST', body: JSON.stringify({ model, prompt, max_tokens: 8 }) });

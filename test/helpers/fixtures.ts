@@ -5,6 +5,7 @@ import type { ApiKind, InferenceRequest } from '../../src/framework/request.js';
 import type { PluginHandle, PluginServices } from '../../src/framework/plugin.js';
 import { LoadTracker } from '../../src/director/load-tracker.js';
 import { seededRandom } from '../../src/scheduling/random.js';
+import { promptRequest } from '../../src/request/prompt-request.js';
 
 export interface EndpointSpec {
   name: string;
@@ -70,23 +71,15 @@ let nextRequest = 1;
 /** A completions request whose prefix text is `prompt`. */
 export function makeRequest(spec: RequestSpec = {}): InferenceRequest {
   const model = spec.model ?? 'base-model';
-  const prefixText = new TextEncoder().encode(spec.prompt ?? '');
-  return {
+  const request = promptRequest(spec.prompt ?? '', {
     requestId: spec.requestId ?? `req-${nextRequest++}`,
-    incomingModel: model,
+    model,
     targetModel: spec.targetModel ?? model,
+    cacheSalt: spec.cacheSalt ?? '',
     priority: spec.priority ?? 0,
-    objective: '',
     headers: spec.headers ?? {},
-    body: {
-      api: spec.api ?? 'completions',
-      json: { model, prompt: spec.prompt ?? '' },
-      prefixText,
-      cacheSalt: spec.cacheSalt ?? '',
-      stream: false,
-    },
-    promptTokens: Math.ceil(prefixText.length / 4),
-  };
+  });
+  return spec.api ? { ...request, body: { ...request.body, api: spec.api } } : request;
 }
 
 /** Plugin services with a seeded random source and a settable clock. */
