@@ -15,9 +15,4 @@ export class MapCycleState implements CycleState {
   write(key: string, value: unknown): void {
     this.#values.set(key, value);
   }
-
-  /** The writes as a plain list, for shipping a delta back from a worker. */
-  entries(): [string, unknown][] {
-    return [...this.#values];
-  }
 }
