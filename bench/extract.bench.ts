@@ -14,7 +14,7 @@ export interface ExtractRow {
 }
 
 export async function runExtractBench(): Promise<ExtractRow> {
-  const page = vllmPage();
+  const page = Buffer.from(vllmPage(), 'latin1'); // as it comes off the wire
   const extractor = new MetricsExtractor(ENGINES.get('vllm')!);
   const bench = new Bench({ time: 1500, warmupTime: 300 });
   bench.add('extract', () => {

@@ -1,16 +1,14 @@
 /**
  * Scrapes every endpoint's metrics page on an interval and writes the figures to the endpoint store.
  * Each endpoint has its own loop; the next scrape is scheduled when the previous one ends, so a slow pod
- * never has two scrapes in flight. Connections are kept alive (one per pod). A failed scrape leaves the
+ * never has two scrapes in flight. Each loop keeps one connection to its pod alive. A failed scrape leaves the
  * last good figures in place and their update time unchanged, so staleness shows it.
  */
-import http from 'node:http';
-import https from 'node:https';
-import type { Endpoint } from '../framework/endpoint.js';
+import type { Endpoint, EndpointMetadata } from '../framework/endpoint.js';
 import type { EndpointStore } from './endpoint-store.js';
 import { MetricsExtractor } from './extract.js';
 import { DEFAULT_ENGINE, ENGINE_LABEL_KEY, ENGINES, type EngineMapping } from './engines.js';
-import { fetchPage, ScrapeError } from './fetch-page.js';
+import { PageClient, ScrapeError } from './page-client.js';
 
 export interface CollectorOptions {
   readonly intervalMs: number;
@@ -47,20 +45,18 @@ interface Loop {
   inFlight: Promise<void> | undefined;
   problem: string | undefined;
   scrapes: number;
+  client: PageClient | undefined;
 }
 
 export class MetricsCollector {
   readonly #store: EndpointStore;
   readonly #options: CollectorOptions;
   readonly #loops = new Map<string, Loop>();
-  readonly #agent: http.Agent;
   readonly #extractors = new Map<string, MetricsExtractor>();
 
   constructor(store: EndpointStore, options: Partial<CollectorOptions> = {}) {
     this.#store = store;
     this.#options = { ...DEFAULT_COLLECTOR_OPTIONS, ...options };
-    const agentOptions = { keepAlive: true, maxSockets: 1, maxFreeSockets: 1 };
-    this.#agent = this.#options.scheme === 'https' ? new https.Agent({ ...agentOptions, rejectUnauthorized: !this.#options.insecureSkipVerify }) : new http.Agent(agentOptions);
   }
 
   /** Starts loops for endpoints that appeared and stops those of endpoints that left. */
@@ -69,7 +65,7 @@ export class MetricsCollector {
     for (const key of [...this.#loops.keys()]) if (!live.has(key)) this.#stop(key);
     for (const e of endpoints) {
       if (this.#loops.has(e.key)) continue;
-      const loop: Loop = { timer: undefined, stopped: false, inFlight: undefined, problem: undefined, scrapes: 0 };
+      const loop: Loop = { timer: undefined, stopped: false, inFlight: undefined, problem: undefined, scrapes: 0, client: undefined };
       this.#loops.set(e.key, loop);
       this.#run(e.key, loop);
     }
@@ -87,7 +83,6 @@ export class MetricsCollector {
   async close(): Promise<void> {
     const pending = [...this.#loops.keys()].map((k) => this.#stop(k));
     await Promise.all(pending);
-    this.#agent.destroy();
   }
 
   #stop(key: string): Promise<void> | undefined {
@@ -95,6 +90,7 @@ export class MetricsCollector {
     if (!loop) return undefined;
     loop.stopped = true;
     clearTimeout(loop.timer);
+    loop.client?.close();
     this.#loops.delete(key);
     return loop.inFlight;
   }
@@ -113,8 +109,7 @@ export class MetricsCollector {
     let problem: string | undefined;
     try {
       const extractor = this.#extractorFor(engine);
-      const url = new URL(`${this.#options.scheme}://${endpoint.hostPort}${this.#options.path}`);
-      const page = await fetchPage(url, { agent: this.#agent, timeoutMs: this.#options.timeoutMs, maxBytes: this.#options.maxPageBytes });
+      const page = await this.#clientFor(loop, endpoint.metadata).get(this.#options.timeoutMs, this.#options.maxPageBytes);
       if (loop.stopped) return;
       const metrics = extractor.extract(page);
       this.#store.updateMetrics(key, metrics, this.#options.now());
@@ -127,6 +122,16 @@ export class MetricsCollector {
       loop.problem = problem;
       this.#options.onStateChange?.(key, problem);
     }
+  }
+
+  /** The loop's connection, reopened when discovery moved the endpoint to another address. */
+  #clientFor(loop: Loop, { address, port }: EndpointMetadata): PageClient {
+    const current = loop.client?.target;
+    if (current?.host === address && current.port === port) return loop.client!;
+    loop.client?.close();
+    const { scheme, path, insecureSkipVerify } = this.#options;
+    loop.client = new PageClient({ host: address, port, path, scheme, insecureSkipVerify });
+    return loop.client;
   }
 
   #extractorFor(engine: string): MetricsExtractor {

@@ -32,6 +32,8 @@ export interface DataLayer {
   readonly sink: DiscoverySink;
   /** Why `endpoint` is stale now, or undefined. */
   staleReason(endpoint: Endpoint): string | undefined;
+  /** Why the endpoint's last scrape failed, or undefined. */
+  scrapeProblem(key: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export async function startDataLayer(config: LoadedConfig, options: DataLayerOpt
     discovery,
     sink,
     staleReason: (e) => staleReason(e, now(), options.stalenessMs, collector?.problem(e.key)),
+    scrapeProblem: (key) => collector?.problem(key),
     close: async () => {
       await discovery?.stop();
       await collector?.close();

@@ -5,7 +5,7 @@
  */
 import type { EngineMapping } from './engines.js';
 import type { MetricSelector } from './metric-selector.js';
-import { scanSamples, type Sample } from './prom-text.js';
+import { SampleNames, scanSamples, type Sample } from './prom-text.js';
 
 export interface ExtractedMetrics {
   waitingQueueSize?: number;
@@ -27,7 +27,7 @@ const describe = (sel: MetricSelector) => sel.name + (sel.labels.length ? `{${se
 const adapters = (list: string | undefined) => new Set((list ?? '').split(',').map((a) => a.trim()).filter(Boolean));
 
 export class MetricsExtractor {
-  readonly #names: string[];
+  readonly #names: SampleNames;
   /** Numeric fields with their selectors in priority order (later = fallback). */
   readonly #numeric: [NumericField, readonly MetricSelector[]][];
 
@@ -43,10 +43,12 @@ export class MetricsExtractor {
     for (const [, sels] of this.#numeric) for (const sel of sels) names.add(sel.name);
     if (mapping.loraInfo) names.add(mapping.loraInfo.name);
     if (mapping.cacheInfo) names.add(mapping.cacheInfo.selector.name);
-    this.#names = [...names];
+    this.#names = new SampleNames(names);
   }
 
-  extract(page: string): ExtractedMetrics {
+  /** Pages arrive as bytes; a string (tests, the simulator) is taken as latin1, like the wire. */
+  extract(page: Buffer | string): ExtractedMetrics {
+    if (typeof page === 'string') page = Buffer.from(page, 'latin1');
     const out: ExtractedMetrics = { problems: [] };
     const rank = new Map<NumericField, number>();
     let loraStamp = -Infinity;
