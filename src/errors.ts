@@ -66,6 +66,22 @@ export function httpStatusOf(code: string): number {
   }
 }
 
+/** The Go EPP's name for an error code, as it appears in ImmediateResponse bodies and metric labels. */
+export function goErrorName(code: string): string {
+  switch (code) {
+    case ErrorCodes.BAD_REQUEST:
+    case ErrorCodes.BODY_TOO_LARGE:
+      return 'BadRequest';
+    case ErrorCodes.NO_CAPACITY:
+    case ErrorCodes.SHED:
+      return 'InferencePoolResourceExhausted';
+    case ErrorCodes.NO_ENDPOINTS:
+      return 'ServiceUnavailable';
+    default:
+      return 'Internal';
+  }
+}
+
 export function asEppError(err: unknown): EppError {
   if (err instanceof EppError) return err;
   const message = err instanceof Error ? err.message : String(err);

@@ -14,6 +14,9 @@ import { registration as singleProfileHandler } from './single-profile-handler/i
 import { registration as fileDiscovery } from './file-discovery/index.js';
 import { registration as coreMetricsExtractor } from './core-metrics-extractor/index.js';
 import { registration as metricsDataSource } from './metrics-data-source/index.js';
+import { registration as openaiParser } from './openai-parser/index.js';
+import { registration as passthroughParser } from './passthrough-parser/index.js';
+import { registration as utilizationDetector } from './utilization-detector/index.js';
 
 export function registerInTreePlugins(registry: Registry): Registry {
   for (const r of [
@@ -32,6 +35,9 @@ export function registerInTreePlugins(registry: Registry): Registry {
     fileDiscovery,
     coreMetricsExtractor,
     metricsDataSource,
+    openaiParser,
+    passthroughParser,
+    utilizationDetector,
   ]) {
     registry.register(r);
   }

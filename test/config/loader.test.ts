@@ -4,18 +4,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from '../../src/framework/registry.js';
-import type { Plugin, PluginRegistration } from '../../src/framework/plugin.js';
 import { registerInTreePlugins } from '../../src/plugins/index.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/loader.js';
 import { ConfigError } from '../../src/errors.js';
 import { testServices } from '../helpers/fixtures.js';
 
-/** Plugin types later layers implement (discovery, data sources, parsers, saturation): stand-ins for the loader. */
-const laterLayerTypes = ['openai-parser', 'utilization-detector'];
 function registry(): Registry {
-  const r = registerInTreePlugins(new Registry());
-  for (const type of laterLayerTypes) r.register({ type, factory: (name): Plugin => ({ type, name }) } satisfies PluginRegistration);
-  return r;
+  return registerInTreePlugins(new Registry());
 }
 
 function load(configText?: string, warnings: string[] = []): LoadedConfig {
