@@ -1,13 +1,9 @@
 #!/usr/bin/env node
-/** Composition root: flags → config → scheduler. */
+/** `epp`: flags → a running EPP (ext_proc, health, metrics) until SIGINT/SIGTERM. */
 import { parseArgs, usage } from './cli.js';
-import { loadConfig } from './config/loader.js';
-import { Registry } from './framework/registry.js';
-import { registerInTreePlugins } from './plugins/index.js';
-import { systemRandom } from './scheduling/random.js';
 import { createLogger } from './observability/logger.js';
 import { EppError } from './errors.js';
-import { routeDemo } from './demo/route-demo.js';
+import { startEpp } from './epp.js';
 
 async function main(argv: string[]): Promise<number> {
   const options = parseArgs(argv);
@@ -16,24 +12,16 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const log = createLogger(options.verbosity);
-  const config = loadConfig(
-    { configFile: options.configFile || undefined, configText: options.configText || undefined },
-    registerInTreePlugins(new Registry()),
-    { random: systemRandom, now: Date.now },
-    { warn: (m) => log.warn(m), info: (m) => log.info(m) },
-  );
-  const profiles = config.scheduler.profiles.map((p) => ({
-    name: p.name,
-    filters: p.filters.map((f) => f.name),
-    scorers: p.scorers.map((s) => `${s.scorer.name}×${s.weight}`),
-    picker: p.picker.name,
-  }));
-  log.info({ handler: config.scheduler.profileHandler.name, profiles, producers: config.producers.map((p) => p.name) }, 'config loaded');
-  await routeDemo(config, (line) => process.stdout.write(line + '\n'), {
-    refreshMs: options.refreshMetricsInterval,
-    stalenessMs: options.metricsStalenessThreshold,
-    log: { warn: (m) => log.warn(m), info: (m) => log.info(m) },
+  const epp = await startEpp(options, log);
+  if (!epp.dataLayer.discovery) {
+    log.warn('no dataLayer.discovery in the config: the pool stays empty and requests get 503 (Kubernetes discovery is not built yet; use file-discovery, or `npm start` for the simulated demo)');
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
   });
+  log.info('shutting down');
+  await epp.close();
   return 0;
 }
 

@@ -6,6 +6,8 @@ export interface PageSpec {
   model?: string;
   /** Histogram series in all, to reach a real page's size (~47 KB at 16). */
   bulk?: number;
+  /** LoRA adapters loaded and waiting, and the slot count (default: sql,chat loaded, 4 slots). */
+  lora?: { running: string[]; waiting?: string[]; max: number };
 }
 
 export function vllmPage(spec: PageSpec = {}): string {
@@ -24,7 +26,8 @@ export function vllmPage(spec: PageSpec = {}): string {
   lines.push(`vllm:num_requests_running{${l}} ${spec.running ?? 3}`);
   lines.push('# TYPE vllm:num_requests_waiting gauge', `vllm:num_requests_waiting{${l}} ${spec.waiting ?? 1}`);
   lines.push('# TYPE vllm:kv_cache_usage_perc gauge', `vllm:kv_cache_usage_perc{${l}} ${spec.kv ?? 0.25}`);
-  lines.push(`vllm:lora_requests_info{max_lora="4",running_lora_adapters="sql,chat",waiting_lora_adapters=""} 1.7e9`);
+  const lora = spec.lora ?? { running: ['sql', 'chat'], max: 4 };
+  lines.push(`vllm:lora_requests_info{max_lora="${lora.max}",running_lora_adapters="${lora.running.join(',')}",waiting_lora_adapters="${(lora.waiting ?? []).join(',')}"} 1.7e9`);
   lines.push(`vllm:cache_config_info{block_size="16",cache_dtype="auto",num_gpu_blocks="2048",num_cpu_blocks="0"} 1`);
   lines.push(`vllm:prompt_tokens_total{${l}} 123456`, `vllm:generation_tokens_total{${l}} 654321`);
   return lines.join('\n') + '\n';

@@ -1,0 +1,181 @@
+/**
+ * Request control: everything between "the body is complete" and "the proxy knows where to send it", and
+ * the response side after. Order (as the Go EPP's director): parse and validate the body (a bad body is a
+ * 400 even with no pods) → objective → priority → model rewrite → candidates (subset hint) → saturation
+ * and shedding → admitters → the pick cycle (producers, scheduler, PreRequest, reservation) → body rewrite.
+ * Every route that succeeds is ended exactly once by `complete`, whatever happened to the stream, so the
+ * in-flight count is always released.
+ */
+import type { Endpoint, EndpointSnapshot } from '../framework/endpoint.js';
+import type { InferenceRequest, RequestBody } from '../framework/request.js';
+import type { RequestParser } from '../framework/parser.js';
+import type { SaturationDetector } from '../framework/saturation.js';
+import type { Admitter, RequestOutcome, ResponseComplete, ResponseHeadersInfo, ResponseReceived, ResponseStreaming } from '../framework/request-control.js';
+import { primaryTargets } from '../framework/scheduling.js';
+import { EppError, ErrorCodes } from '../errors.js';
+import type { PickCycle } from './pick-cycle.js';
+import type { LoadTracker, Reservation } from './load-tracker.js';
+
+/** What objectives and rewrite rules say (from --resources-file or Kubernetes), read per request. */
+export interface RequestPolicies {
+  priorityOf(objective: string): number;
+  /** The rule-chosen target for `model`, or undefined when no rule matches it. */
+  rewriteTarget(model: string): string | undefined;
+}
+
+export const NO_POLICIES: RequestPolicies = { priorityOf: () => 0, rewriteTarget: () => undefined };
+
+/** What the director reports for metrics; the edge maps nothing here. */
+export interface RequestObserver {
+  routed(r: RoutedRequest): void;
+  failed(incomingModel: string, targetModel: string, code: string): void;
+  completed(r: RoutedRequest, outcome: RequestOutcome, responseBytes: number): void;
+}
+
+export interface DirectorParts {
+  readonly parser: RequestParser;
+  readonly pickCycle: PickCycle;
+  readonly tracker: LoadTracker;
+  readonly snapshot: () => EndpointSnapshot;
+  readonly saturation: SaturationDetector | undefined;
+  readonly admitters: readonly Admitter[];
+  readonly responseReceived: readonly ResponseReceived[];
+  readonly responseStreaming: readonly ResponseStreaming[];
+  readonly responseComplete: readonly ResponseComplete[];
+  readonly policies: () => RequestPolicies;
+  readonly observer?: RequestObserver;
+  readonly newRequestId: () => string;
+}
+
+export interface RouteInput {
+  /** Lower-case names. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Uint8Array;
+  /** The request had no body at all (GET, or headers with end_of_stream). */
+  readonly headerOnly: boolean;
+  /** `ip:port` list from the proxy's subset hint; undefined when there was none. */
+  readonly subset: readonly string[] | undefined;
+}
+
+export interface RoutedRequest {
+  readonly request: InferenceRequest;
+  /** Primary first, then fallbacks, as `ip:port`. */
+  readonly destinations: readonly string[];
+  readonly endpoint: Endpoint;
+  /** The body to forward (rewritten when the target model differs); `changed` says whether it did. */
+  readonly body: Uint8Array;
+  readonly bodyChanged: boolean;
+  readonly requestBytes: number;
+  readonly startedAt: number;
+  /** Set by `complete`; a second call is ignored. */
+  done: boolean;
+  readonly reservation: Reservation | undefined;
+}
+
+export const HEADER_OBJECTIVE = 'x-gateway-inference-objective';
+export const HEADER_MODEL_REWRITE = 'x-gateway-model-name-rewrite';
+export const HEADER_REQUEST_ID = 'x-request-id';
+
+/** The API path: `:path`, else the headers proxies use when they rewrite it, else completions. */
+export function requestPath(headers: Readonly<Record<string, string>>): string {
+  return headers[':path'] || headers['x-original-path'] || headers['x-forwarded-path'] || '/v1/completions';
+}
+
+const HEADER_ONLY_BODY: RequestBody = { api: 'passthrough', prefixText: new Uint8Array(0), cacheSalt: '', stream: false };
+
+export class Director {
+  readonly #p: DirectorParts;
+
+  constructor(parts: DirectorParts) {
+    this.#p = parts;
+  }
+
+  route(input: RouteInput): RoutedRequest {
+    const startedAt = performance.now();
+    const { headers } = input;
+    let incoming = '';
+    let target = '';
+    try {
+      const path = requestPath(headers);
+      const parsed = input.headerOnly ? { model: '', body: HEADER_ONLY_BODY } : this.#p.parser.parse({ path, headers, body: input.body });
+      incoming = parsed.model;
+      const policies = this.#p.policies();
+      const objective = headers[HEADER_OBJECTIVE] ?? '';
+      const priority = policies.priorityOf(objective);
+      // The header names a target; a matching InferenceModelRewrite rule wins over it (as in the Go EPP).
+      target = (incoming && policies.rewriteTarget(incoming)) || headers[HEADER_MODEL_REWRITE] || incoming;
+      const candidates = this.#candidates(input.subset);
+      if (priority < 0 && this.#p.saturation && this.#p.saturation.saturation(candidates) >= 1) {
+        throw new EppError(ErrorCodes.SHED, `the pool is saturated and objective "${objective}" is sheddable (priority ${priority})`);
+      }
+      const request: InferenceRequest = {
+        requestId: headers[HEADER_REQUEST_ID] || this.#p.newRequestId(),
+        incomingModel: incoming,
+        targetModel: target,
+        priority,
+        objective,
+        headers,
+        body: parsed.body,
+        promptTokens: Math.ceil(input.body.length / 4),
+      };
+      for (const admitter of this.#p.admitters) {
+        const verdict = admitter.admit(request, candidates);
+        if (!verdict.admitted) throw new EppError(verdict.code as typeof ErrorCodes.SHED, `admission denied by ${admitter.name}: ${verdict.reason}`);
+      }
+      const { result, reservation } = this.#p.pickCycle.run(request, candidates);
+      const targets = primaryTargets(result);
+      if (targets.length === 0) {
+        if (reservation) this.#p.tracker.release(reservation);
+        throw new EppError(ErrorCodes.NO_CAPACITY, 'scheduling found no endpoint for the request');
+      }
+      const body = target !== incoming && !input.headerOnly ? this.#p.parser.rewriteModel({ path, headers, body: input.body }, parsed, target) : input.body;
+      const routed: RoutedRequest = {
+        request,
+        destinations: targets.map((t) => t.endpoint.hostPort),
+        endpoint: targets[0]!.endpoint,
+        body,
+        bodyChanged: body !== input.body,
+        requestBytes: input.body.length,
+        startedAt,
+        done: false,
+        reservation,
+      };
+      this.#p.observer?.routed(routed);
+      return routed;
+    } catch (err) {
+      const code = err instanceof EppError ? err.code : ErrorCodes.INTERNAL;
+      this.#p.observer?.failed(incoming, target || incoming, code);
+      throw err;
+    }
+  }
+
+  #candidates(subset: readonly string[] | undefined): readonly Endpoint[] {
+    const all = this.#p.snapshot().endpoints;
+    if (subset === undefined) {
+      if (all.length === 0) throw new EppError(ErrorCodes.NO_ENDPOINTS, 'no endpoints available in the inference pool');
+      return all;
+    }
+    if (subset.length === 0) throw new EppError(ErrorCodes.NO_ENDPOINTS, 'the subset hint lists no endpoints');
+    const wanted = new Set(subset);
+    const matched = all.filter((e) => wanted.has(e.hostPort));
+    if (matched.length === 0) throw new EppError(ErrorCodes.NO_ENDPOINTS, `no endpoint of the pool matches the subset hint (${subset.slice(0, 5).join(', ')}${subset.length > 5 ? ', …' : ''})`);
+    return matched;
+  }
+
+  responseHeaders(routed: RoutedRequest, info: ResponseHeadersInfo): void {
+    for (const p of this.#p.responseReceived) p.responseReceived(routed.request, info, routed.endpoint);
+  }
+
+  responseChunk(routed: RoutedRequest, chunk: Uint8Array): void {
+    for (const p of this.#p.responseStreaming) p.responseStreaming(routed.request, chunk, routed.endpoint);
+  }
+
+  /** Ends a routed request: releases its reservation and tells the response plugins. Idempotent. */
+  complete(routed: RoutedRequest, outcome: RequestOutcome, responseBytes = 0): void {
+    if (routed.done) return;
+    routed.done = true;
+    if (routed.reservation) this.#p.tracker.release(routed.reservation);
+    for (const p of this.#p.responseComplete) p.responseComplete(routed.request, outcome, routed.endpoint);
+    this.#p.observer?.completed(routed, outcome, responseBytes);
+  }
+}

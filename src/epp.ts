@@ -1,0 +1,170 @@
+/**
+ * Assembles and starts a whole EPP from flags: config → plugins → data layer → director → the ext_proc
+ * server (--grpc-port), gRPC health (--grpc-health-port) and Prometheus metrics (--metrics-port). The CLI,
+ * the quick-start demo and the end-to-end tests all start it through here, so they run the same thing.
+ */
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { Registry as PromRegistry, Gauge } from 'prom-client';
+import type { Options } from './cli.js';
+import type { Logger } from './observability/logger.js';
+import { loadConfig, type LoadedConfig } from './config/loader.js';
+import { Registry } from './framework/registry.js';
+import type { Plugin } from './framework/plugin.js';
+import { isRequestParser, type RequestParser } from './framework/parser.js';
+import { isSaturationDetector, type SaturationDetector } from './framework/saturation.js';
+import { registerInTreePlugins } from './plugins/index.js';
+import { registration as openaiParser } from './plugins/openai-parser/index.js';
+import { registration as utilizationDetector, detectorOverrides } from './plugins/utilization-detector/index.js';
+import { systemRandom } from './scheduling/random.js';
+import { ProfileScheduler } from './scheduling/scheduler.js';
+import { LoadTracker } from './director/load-tracker.js';
+import { PickCycle } from './director/pick-cycle.js';
+import { Director, NO_POLICIES, type RequestPolicies } from './director/director.js';
+import { startDataLayer, type DataLayer } from './datalayer/data-layer.js';
+import { PromSchedulingObserver } from './observability/scheduler-metrics.js';
+import { PromRequestObserver } from './observability/request-metrics.js';
+import { registerPoolMetrics } from './observability/pool-metrics.js';
+import { ExtProcService } from './extproc/server.js';
+import { DEFAULT_STREAM_OPTIONS } from './extproc/process-stream.js';
+import { ResourceFile } from './resources/resource-file.js';
+import { priorityOf, rewriteTarget } from './resources/model-rewrite.js';
+import { HealthService } from './server/health.js';
+import { serverCredentials } from './server/tls.js';
+import { startMetricsServer } from './server/metrics-server.js';
+import { ConfigError } from './errors.js';
+
+export interface EppStartOptions {
+  /** Interface to listen on; all interfaces by default, as the Go EPP. */
+  readonly host?: string;
+  /** Request bodies over this are refused with 413. */
+  readonly maxBodyBytes?: number;
+}
+
+export interface RunningEpp {
+  readonly grpcPort: number;
+  readonly healthPort: number;
+  readonly metricsPort: number;
+  /** The self-signed certificate's PEM when TLS is on without --cert-path (clients trust it). */
+  readonly certificatePem: string | undefined;
+  readonly config: LoadedConfig;
+  readonly dataLayer: DataLayer;
+  readonly extProc: ExtProcService;
+  readonly tracker: LoadTracker;
+  readonly metrics: PromRegistry;
+  close(): Promise<void>;
+}
+
+function pluginRef<T extends Plugin>(config: LoadedConfig, ref: string | undefined, path: string, is: (p: Plugin) => p is T, kind: string): T | undefined {
+  if (!ref) return undefined;
+  const plugin = config.plugins.get(ref)!; // the loader checked the reference
+  if (!is(plugin)) throw new ConfigError(path, `plugin "${ref}" (${plugin.type}) is not ${kind}`);
+  return plugin;
+}
+
+function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
+  return new Promise((resolve, reject) => server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port))));
+}
+
+const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+
+export async function startEpp(options: Options, log: Logger, start: EppStartOptions = {}): Promise<RunningEpp> {
+  const host = start.host ?? '0.0.0.0';
+  const services = { random: systemRandom, now: Date.now };
+  const pluginLog = { warn: (m: string) => log.warn(m), info: (m: string) => log.info(m) };
+  const registry = registerInTreePlugins(new Registry());
+  const config = loadConfig({ configFile: options.configFile || undefined, configText: options.configText || undefined }, registry, services, pluginLog);
+
+  const parser: RequestParser =
+    pluginRef(config, config.raw.parser?.pluginRef, 'parser.pluginRef', isRequestParser, 'a request parser') ??
+    (openaiParser.factory(openaiParser.type, undefined, { warn: pluginLog.warn, plugin: () => undefined, services }) as RequestParser);
+  const saturation: SaturationDetector =
+    pluginRef(config, config.raw.saturationDetector?.pluginRef, 'saturationDetector.pluginRef', isSaturationDetector, 'a saturation detector') ??
+    (utilizationDetector.factory(utilizationDetector.type, detectorOverrides(config.raw.saturationDetector), { warn: pluginLog.warn, plugin: () => undefined, services }) as SaturationDetector);
+
+  const metrics = new PromRegistry();
+  const tracker = new LoadTracker();
+  const scheduler = new ProfileScheduler(config.scheduler, new PromSchedulingObserver(metrics));
+  const pickCycle = new PickCycle({ producers: config.producers, scheduler, preRequests: config.preRequests, loadTracker: tracker }, new PromSchedulingObserver(new PromRegistry()));
+
+  const resources = options.resourcesFile ? await ResourceFile.open(options.resourcesFile, { watch: true, log: pluginLog }) : undefined;
+  const policies = (): RequestPolicies =>
+    resources
+      ? { priorityOf: (o) => priorityOf(resources.current, o), rewriteTarget: (m) => rewriteTarget(resources.current, m, services.random) }
+      : NO_POLICIES;
+
+  const cleanups: (() => unknown)[] = [];
+  const closeAll = async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  };
+  try {
+    if (resources) cleanups.push(() => resources.close());
+    const dataLayer = await startDataLayer(config, { tracker, refreshMs: options.refreshMetricsInterval, stalenessMs: options.metricsStalenessThreshold, log: pluginLog });
+    cleanups.push(() => dataLayer.close());
+    registerPoolMetrics(metrics, options.poolName || 'default', {
+      snapshot: () => dataLayer.store.snapshot(),
+      staleReason: (e) => dataLayer.staleReason(e),
+      scrapeProblem: (k) => dataLayer.scrapeProblem(k),
+    });
+    new Gauge({ name: 'inference_extension_info', help: 'General information of the current build of Inference Extension.', labelNames: ['commit', 'build_ref'], registers: [metrics] }).set({ commit: 'epp-ts', build_ref: '0.1.0' }, 1);
+
+    const director = new Director({
+      parser,
+      pickCycle,
+      tracker,
+      snapshot: () => dataLayer.store.snapshot(),
+      saturation,
+      admitters: config.admitters,
+      responseReceived: config.responseReceived,
+      responseStreaming: config.responseStreaming,
+      responseComplete: config.responseComplete,
+      policies,
+      observer: new PromRequestObserver(metrics),
+      newRequestId: randomUUID,
+    });
+    const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: start.maxBodyBytes ?? DEFAULT_STREAM_OPTIONS.maxBodyBytes, log });
+
+    const tls = await serverCredentials({ secure: options.secureServing, certPath: options.certPath });
+    const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    extProc.addTo(grpcServer);
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          extProc.closeAll();
+          grpcServer.tryShutdown(() => resolve());
+          setTimeout(() => (grpcServer.forceShutdown(), resolve()), 2000).unref();
+        }),
+    );
+    const grpcPort = await bind(grpcServer, hostPort(host, options.grpcPort), tls.credentials);
+
+    const health = new HealthService(() => dataLayer.store.isReady);
+    const healthServer = new grpc.Server();
+    health.addTo(healthServer);
+    cleanups.push(() => {
+      health.close();
+      healthServer.forceShutdown();
+    });
+    const healthPort = await bind(healthServer, hostPort(host, options.grpcHealthPort), grpc.ServerCredentials.createInsecure());
+    void dataLayer.store.whenReady().then(() => health.notify());
+
+    const metricsServer = await startMetricsServer(metrics, options.metricsPort, host);
+    cleanups.push(() => metricsServer.close());
+
+    log.info({ grpcPort, healthPort, metricsPort: metricsServer.port, tls: options.secureServing, parser: parser.name, profiles: [...scheduler.profiles.keys()] }, 'EPP serving');
+    return {
+      grpcPort,
+      healthPort,
+      metricsPort: metricsServer.port,
+      certificatePem: tls.certificatePem,
+      config,
+      dataLayer,
+      extProc,
+      tracker,
+      metrics,
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * One ext_proc stream = one HTTP request through the proxy. The phase machine of the EPP protocol
+ * (reference/ext-proc-wire.md): remember request headers; buffer body chunks until end_of_stream (refusing
+ * an over-limit body at once); route; answer with the destination (header, Content-Length, envoy.lb
+ * metadata, clear_route_cache) and, in FULL_DUPLEX_STREAMED, the body in chunks of at most 62,000 bytes;
+ * then answer response headers, body (SSE passed through as it comes, JSON buffered) and trailers. An
+ * error is one ImmediateResponse and the end of the stream. Transport-free: the server feeds it messages
+ * and gives it `send`/`end`, so tests can drive it directly too.
+ */
+import type { RequestOutcome } from '../framework/request-control.js';
+import type { Director, RoutedRequest } from '../director/director.js';
+import { asEppError, EppError, ErrorCodes, goErrorName, httpStatusOf } from '../errors.js';
+import {
+  BodySendMode,
+  headerRecord,
+  setHeader,
+  type CommonResponse,
+  type HttpBody,
+  type HttpHeaders,
+  type PbStruct,
+  type ProcessingRequest,
+  type ProcessingResponse,
+} from './codec.js';
+import { ResponseBody } from './response-body.js';
+
+export const DESTINATION_HEADER = 'x-gateway-destination-endpoint';
+export const SUBSET_HEADER = 'x-gateway-destination-endpoint-subset';
+export const LB_NAMESPACE = 'envoy.lb';
+export const SUBSET_NAMESPACE = 'envoy.lb.subset_hint';
+/** The Go EPP's chunk size for bodies sent back in streamed_response. */
+export const STREAM_CHUNK_BYTES = 62_000;
+
+export interface StreamIO {
+  send(message: ProcessingResponse): void;
+  /** Ends the stream from our side (after an ImmediateResponse, or when the proxy ended its side). */
+  end(): void;
+}
+
+export interface StreamOptions {
+  /** Request bodies over this are refused with 413 (default 10 MiB). */
+  readonly maxBodyBytes: number;
+  /** JSON response bodies over this pass through unbuffered (no usage, no model rename). */
+  readonly maxResponseBufferBytes: number;
+  readonly log?: { warn(obj: object, msg: string): void; debug?(obj: object, msg: string): void };
+}
+
+export const DEFAULT_STREAM_OPTIONS: StreamOptions = { maxBodyBytes: 10 * 1024 * 1024, maxResponseBufferBytes: 16 * 1024 * 1024 };
+
+type Phase = 'request-headers' | 'request-body' | 'routed' | 'response-body' | 'finished';
+
+const EMPTY = new Uint8Array(0);
+
+/** The subset hint from metadata (what Envoy sends), else from the header; undefined when there is none. */
+export function subsetHint(message: ProcessingRequest, headers: Readonly<Record<string, string>>): string[] | undefined {
+  const field = message.metadataContext?.filterMetadata?.[SUBSET_NAMESPACE]?.fields?.[SUBSET_HEADER];
+  if (field) {
+    if (field.listValue) return (field.listValue.values ?? []).map((v) => v.stringValue ?? '').filter(Boolean);
+    if (field.stringValue !== undefined) return field.stringValue.split(',').map((s) => s.trim()).filter(Boolean);
+    return [];
+  }
+  const header = headers[SUBSET_HEADER];
+  return header === undefined ? undefined : header.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function lbMetadata(destination: string): PbStruct {
+  return { fields: { [LB_NAMESPACE]: { structValue: { fields: { [DESTINATION_HEADER]: { stringValue: destination } } } } } };
+}
+
+function chunks(body: Uint8Array, size = STREAM_CHUNK_BYTES): Uint8Array[] {
+  if (body.length <= size) return [body];
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < body.length; i += size) out.push(body.subarray(i, i + size));
+  return out;
+}
+
+export class ProcessStream {
+  readonly #director: Director;
+  readonly #io: StreamIO;
+  readonly #o: StreamOptions;
+  #phase: Phase = 'request-headers';
+  #headers: Record<string, string> = {};
+  #subset: string[] | undefined;
+  #requestMode: number = BodySendMode.FULL_DUPLEX_STREAMED;
+  #responseMode: number = BodySendMode.FULL_DUPLEX_STREAMED;
+  #body: Uint8Array[] = [];
+  #bodyBytes = 0;
+  #routed: RoutedRequest | undefined;
+  #response: ResponseBody | undefined;
+  #responseStatus = 0;
+
+  constructor(director: Director, io: StreamIO, options: StreamOptions = DEFAULT_STREAM_OPTIONS) {
+    this.#director = director;
+    this.#io = io;
+    this.#o = options;
+  }
+
+  /** True once the request has been answered and ended (by success, error or the proxy going away). */
+  get finished(): boolean {
+    return this.#phase === 'finished';
+  }
+
+  onMessage(message: ProcessingRequest): void {
+    if (this.#phase === 'finished') return;
+    try {
+      if (message.protocolConfig) {
+        this.#requestMode = message.protocolConfig.requestBodyMode || BodySendMode.FULL_DUPLEX_STREAMED;
+        this.#responseMode = message.protocolConfig.responseBodyMode || BodySendMode.FULL_DUPLEX_STREAMED;
+      }
+      switch (message.request) {
+        case 'requestHeaders':
+          return this.#onRequestHeaders(message, message.requestHeaders!);
+        case 'requestBody':
+          return this.#onRequestBody(message.requestBody!);
+        case 'requestTrailers':
+          // No reply; trailers end a body that did not say end_of_stream.
+          if (this.#phase === 'request-body') this.#routeWithBody();
+          return;
+        case 'responseHeaders':
+          return this.#onResponseHeaders(message.responseHeaders!);
+        case 'responseBody':
+          return this.#onResponseBody(message.responseBody!);
+        case 'responseTrailers':
+          this.#io.send({ responseTrailers: {} });
+          return this.#complete({ kind: 'success', ...(this.#response?.usage ? { usage: this.#response.usage } : {}) });
+        default:
+          throw new EppError(ErrorCodes.BAD_REQUEST, 'ext_proc message carries no request phase');
+      }
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  /** The proxy's side ended or broke: whatever was routed and not finished is a disconnect. */
+  onClosed(): void {
+    if (this.#phase === 'finished') return;
+    this.#complete({ kind: 'disconnect' });
+  }
+
+  #onRequestHeaders(message: ProcessingRequest, h: HttpHeaders): void {
+    if (this.#phase !== 'request-headers') throw new EppError(ErrorCodes.BAD_REQUEST, 'request headers arrived twice on one stream');
+    this.#headers = headerRecord(h.headers);
+    this.#subset = subsetHint(message, this.#headers);
+    const declared = Number(this.#headers['content-length']);
+    if (declared > this.#o.maxBodyBytes) throw tooLarge(this.#o.maxBodyBytes, `declares ${declared} bytes`);
+    if (h.endOfStream) return this.#answerRoute(this.#director.route({ headers: this.#headers, body: EMPTY, headerOnly: true, subset: this.#subset }), false);
+    this.#phase = 'request-body';
+    // BUFFERED: Envoy waits for this answer before it sends the body; the route goes on the body answer.
+    if (this.#requestMode === BodySendMode.BUFFERED) this.#io.send({ requestHeaders: { response: {} } });
+  }
+
+  #onRequestBody(b: HttpBody): void {
+    if (this.#phase !== 'request-body') throw new EppError(ErrorCodes.BAD_REQUEST, `request body arrived ${this.#phase === 'request-headers' ? 'before the request headers' : 'after the request was routed'}`);
+    const chunk = b.body ?? EMPTY;
+    this.#bodyBytes += chunk.length;
+    if (this.#bodyBytes > this.#o.maxBodyBytes) throw tooLarge(this.#o.maxBodyBytes, `is over ${this.#bodyBytes - chunk.length} bytes and growing`);
+    if (chunk.length > 0) this.#body.push(chunk);
+    if (b.endOfStream) this.#routeWithBody();
+  }
+
+  #routeWithBody(): void {
+    const body = this.#body.length === 1 ? this.#body[0]! : Buffer.concat(this.#body);
+    this.#body = [];
+    this.#answerRoute(this.#director.route({ headers: this.#headers, body, headerOnly: false, subset: this.#subset }), true);
+  }
+
+  #answerRoute(routed: RoutedRequest, withBody: boolean): void {
+    this.#routed = routed;
+    this.#phase = 'routed';
+    const destination = routed.destinations.join(',');
+    const setHeaders = [setHeader(DESTINATION_HEADER, destination)];
+    if (withBody) setHeaders.push(setHeader('content-length', String(routed.body.length)));
+    if (!this.#headers['x-request-id']) setHeaders.push(setHeader('x-request-id', routed.request.requestId));
+    const common: CommonResponse = { headerMutation: { setHeaders }, clearRouteCache: true };
+    const dynamicMetadata = lbMetadata(destination);
+    if (!withBody) {
+      this.#io.send({ requestHeaders: { response: common }, dynamicMetadata });
+    } else if (this.#requestMode === BodySendMode.BUFFERED) {
+      if (routed.bodyChanged) common.bodyMutation = { body: routed.body };
+      this.#io.send({ requestBody: { response: common }, dynamicMetadata });
+    } else {
+      this.#io.send({ requestHeaders: { response: common }, dynamicMetadata });
+      const parts = chunks(routed.body);
+      parts.forEach((part, i) => this.#io.send({ requestBody: { response: { bodyMutation: { streamedResponse: { body: part, endOfStream: i === parts.length - 1 } } } } }));
+    }
+  }
+
+  #onResponseHeaders(h: HttpHeaders): void {
+    const headers = headerRecord(h.headers);
+    this.#responseStatus = Number(headers[':status']) || 200;
+    const routed = this.#routed;
+    const common: CommonResponse = {};
+    if (routed) {
+      this.#director.responseHeaders(routed, { status: this.#responseStatus, headers });
+      const { incomingModel, targetModel } = routed.request;
+      const rewrite = incomingModel && targetModel !== incomingModel ? { from: targetModel, to: incomingModel } : undefined;
+      const streaming = (headers['content-type'] ?? '').includes('text/event-stream') || routed.request.body.stream;
+      this.#response = new ResponseBody({ streaming, rewrite, maxBufferBytes: this.#o.maxResponseBufferBytes });
+      if (rewrite) common.headerMutation = { removeHeaders: ['content-length'] }; // the renamed body's length differs
+    }
+    this.#phase = 'response-body';
+    this.#io.send({ responseHeaders: { response: common } });
+    if (h.endOfStream) this.#complete(this.#successOutcome());
+  }
+
+  #onResponseBody(b: HttpBody): void {
+    const chunk = b.body ?? EMPTY;
+    const response = this.#response;
+    if (this.#routed && chunk.length > 0) this.#director.responseChunk(this.#routed, chunk);
+    if (this.#responseMode === BodySendMode.BUFFERED) {
+      // One whole body: answer with a replacement only when it changed.
+      const out = response ? concat(response.push(chunk), b.endOfStream ? response.end() : EMPTY) : chunk;
+      const changed = out.length !== chunk.length || !Buffer.from(out).equals(Buffer.from(chunk));
+      this.#io.send({ responseBody: { response: changed ? { bodyMutation: { body: out } } : {} } });
+    } else {
+      const now = response ? response.push(chunk) : chunk;
+      const tail = b.endOfStream && response ? response.end() : EMPTY;
+      const out = tail.length > 0 ? concat(now, tail) : now;
+      if (out.length > 0 || b.endOfStream) {
+        const parts = chunks(out);
+        parts.forEach((part, i) => this.#io.send({ responseBody: { response: { bodyMutation: { streamedResponse: { body: part, endOfStream: Boolean(b.endOfStream) && i === parts.length - 1 } } } } }));
+      }
+    }
+    if (b.endOfStream) this.#complete(this.#successOutcome());
+  }
+
+  #successOutcome(): RequestOutcome {
+    if (this.#responseStatus >= 400) return { kind: 'error', code: ErrorCodes.INTERNAL, status: this.#responseStatus };
+    const usage = this.#response?.usage;
+    return usage ? { kind: 'success', usage } : { kind: 'success' };
+  }
+
+  #complete(outcome: RequestOutcome): void {
+    const wasFinished = this.#phase === 'finished';
+    this.#phase = 'finished';
+    if (!wasFinished && this.#routed) this.#director.complete(this.#routed, outcome, this.#response?.size ?? 0);
+  }
+
+  #fail(err: unknown): void {
+    const e = asEppError(err);
+    if (e.code === ErrorCodes.INTERNAL) this.#o.log?.warn({ err: e.message }, 'request failed inside the EPP');
+    const status = httpStatusOf(e.code);
+    this.#io.send({
+      immediateResponse: {
+        status: { code: status },
+        headers: { setHeaders: [setHeader('content-type', 'text/plain; charset=utf-8')] },
+        body: Buffer.from(`inference error: ${goErrorName(e.code)} - ${e.message}`),
+        details: e.code,
+      },
+    });
+    if (this.#routed) this.#complete({ kind: 'error', code: e.code, status });
+    this.#phase = 'finished';
+    this.#body = [];
+    this.#io.end();
+  }
+}
+
+function tooLarge(limit: number, what: string): EppError {
+  return new EppError(ErrorCodes.BODY_TOO_LARGE, `request body ${what}; the limit is ${limit} bytes`);
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (b.length === 0) return a;
+  if (a.length === 0) return b;
+  return Buffer.concat([a, b]);
+}
