@@ -14,12 +14,15 @@ test('registerInTreePlugins registers every in-tree type once; a second registra
     'lora-affinity-scorer',
     'max-score-picker',
     'metrics-data-source',
+    'openai-parser',
+    'passthrough-parser',
     'prefix-cache-scorer',
     'queue-scorer',
     'random-picker',
     'running-requests-size-scorer',
     'single-profile-handler',
     'token-load-scorer',
+    'utilization-detector',
     'weighted-random-picker',
   ]);
   assert.equal(registry.defaultProducerFor('prefix-cache-match-info'), 'approx-prefix-cache-producer');
