@@ -4,8 +4,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ProcessingRequestType, ProcessingResponseType } from '../../src/extproc/codec.js';
 
-// Envoy-encoded messages, shipped beside the project (../shared/reference/golden).
-const GOLDEN = fileURLToPath(new URL('../../../../shared/reference/golden/', import.meta.url));
+// Envoy-encoded messages (copied from the shared reference's golden set into test/golden).
+const GOLDEN = fileURLToPath(new URL('../../../test/golden/', import.meta.url));
 const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
 
 /** The golden JSON in protobufjs's shape: camelCase keys and oneof case names (map keys are left alone). */
