@@ -84,8 +84,9 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
 
   const metrics = new PromRegistry();
   const tracker = new LoadTracker();
-  const scheduler = new ProfileScheduler(config.scheduler, new PromSchedulingObserver(metrics));
-  const pickCycle = new PickCycle({ producers: config.producers, scheduler, preRequests: config.preRequests, loadTracker: tracker }, new PromSchedulingObserver(new PromRegistry()));
+  const schedulingObserver = new PromSchedulingObserver(metrics);
+  const scheduler = new ProfileScheduler(config.scheduler, schedulingObserver);
+  const pickCycle = new PickCycle({ producers: config.producers, scheduler, preRequests: config.preRequests, loadTracker: tracker }, schedulingObserver);
 
   const resources = options.resourcesFile ? await ResourceFile.open(options.resourcesFile, { watch: true, log: pluginLog }) : undefined;
   const policies = (): RequestPolicies =>
