@@ -20,6 +20,7 @@ const FLAGS = {
     help: 'Scoring worker threads: a number, or auto (0 = everything inline).',
     check: (raw) => (raw === 'auto' || /^\d+$/.test(raw) ? undefined : `invalid value "${raw}": want a number of workers or "auto"`),
   },
+  'max-request-body-bytes': { kind: 'int', default: '10485760', help: 'Request bodies over this many bytes are refused with 413 (ours; the Go EPP has no such flag).' },
   'resources-file': { kind: 'string', default: '', help: 'InferenceObjective / InferenceModelRewrite manifests to load without Kubernetes.' },
   v: { kind: 'int', default: '0', help: 'Log verbosity (0 info, 1+ debug).' },
 } as const satisfies Record<string, FlagSpec>;
@@ -41,6 +42,7 @@ export interface Options {
   /** 'auto' or a worker count (0 = inline). */
   workers: number | 'auto';
   resourcesFile: string;
+  maxRequestBodyBytes: number;
   verbosity: number;
   help: boolean;
 }

@@ -37,8 +37,6 @@ import { ConfigError } from './errors.js';
 export interface EppStartOptions {
   /** Interface to listen on; all interfaces by default, as the Go EPP. */
   readonly host?: string;
-  /** Request bodies over this are refused with 413. */
-  readonly maxBodyBytes?: number;
 }
 
 export interface RunningEpp {
@@ -123,7 +121,7 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
       observer: new PromRequestObserver(metrics),
       newRequestId: randomUUID,
     });
-    const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: start.maxBodyBytes ?? DEFAULT_STREAM_OPTIONS.maxBodyBytes, log });
+    const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: options.maxRequestBodyBytes, log });
 
     const tls = await serverCredentials({ secure: options.secureServing, certPath: options.certPath });
     const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });

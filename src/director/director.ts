@@ -85,6 +85,8 @@ const HEADER_ONLY_BODY: RequestBody = { api: 'passthrough', prefixText: new Uint
 
 export class Director {
   readonly #p: DirectorParts;
+  /** Errors `route` already counted, so the edge does not count them twice. */
+  readonly #counted = new WeakSet<object>();
 
   constructor(parts: DirectorParts) {
     this.#p = parts;
@@ -145,6 +147,7 @@ export class Director {
     } catch (err) {
       const code = err instanceof EppError ? err.code : ErrorCodes.INTERNAL;
       this.#p.observer?.failed(incoming, target || incoming, code);
+      if (err && typeof err === 'object') this.#counted.add(err);
       throw err;
     }
   }
@@ -160,6 +163,12 @@ export class Director {
     const matched = all.filter((e) => wanted.has(e.hostPort));
     if (matched.length === 0) throw new EppError(ErrorCodes.NO_ENDPOINTS, `no endpoint of the pool matches the subset hint (${subset.slice(0, 5).join(', ')}${subset.length > 5 ? ', …' : ''})`);
     return matched;
+  }
+
+  /** A request refused before or outside routing (e.g. an over-limit body): counted once as an error. */
+  rejected(err: unknown): void {
+    if (err && typeof err === 'object' && this.#counted.has(err)) return;
+    this.#p.observer?.failed('', '', err instanceof EppError ? err.code : ErrorCodes.INTERNAL);
   }
 
   responseHeaders(routed: RoutedRequest, info: ResponseHeadersInfo): void {

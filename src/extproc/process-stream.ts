@@ -236,6 +236,7 @@ export class ProcessStream {
   }
 
   #fail(err: unknown): void {
+    if (!this.#routed) this.#director.rejected(err);
     const e = asEppError(err);
     if (e.code === ErrorCodes.INTERNAL) this.#o.log?.warn({ err: e.message }, 'request failed inside the EPP');
     const status = httpStatusOf(e.code);

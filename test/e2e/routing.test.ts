@@ -78,6 +78,9 @@ test('e2e routing: lowest queue and KV wins; header-only; body in chunks; subset
       assert.equal(e.error, undefined, `${c.name}: a clean end, not a gRPC error`);
     }
     await until(() => t.epp.extProc.openStreams === 0, 'no stream left open');
+    const metrics = await t.epp.metrics.metrics();
+    assert.match(metrics, /^inference_objective_request_error_total\{model_name="",target_model_name="",error_code="BadRequest"\} 4$/m, '2 bad bodies and 2 over-limit bodies, each counted once');
+    assert.match(metrics, /^inference_objective_request_error_total\{model_name="food-review",target_model_name="food-review",error_code="ServiceUnavailable"\} 2$/m);
     assert.ok(t.epp.dataLayer.store.snapshot().endpoints.every((e) => e.load.inFlightRequests <= 4), 'only the routed requests hold in-flight counts');
   } finally {
     await t.close();

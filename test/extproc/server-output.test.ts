@@ -39,6 +39,7 @@ function stubDirector(error?: EppError): Director {
     responseHeaders: () => {},
     responseChunk: () => {},
     complete: () => {},
+    rejected: () => {},
   } as unknown as Director;
 }
 

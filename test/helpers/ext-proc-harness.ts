@@ -59,7 +59,8 @@ export async function startTestEpp(o: { endpoints: readonly { name: string; port
     args.push('--resources-file', file);
   }
   const log = createLogger(0, { write: () => true } as unknown as NodeJS.WritableStream);
-  const epp = await startEpp(parseArgs(args), log, { host: '127.0.0.1', ...(o.maxBodyBytes ? { maxBodyBytes: o.maxBodyBytes } : {}) });
+  if (o.maxBodyBytes) args.push(`--max-request-body-bytes=${o.maxBodyBytes}`);
+  const epp = await startEpp(parseArgs(args), log, { host: '127.0.0.1' });
   await until(() => epp.dataLayer.store.snapshot().endpoints.length === o.endpoints.length && epp.dataLayer.store.snapshot().endpoints.every((e) => e.metrics.updateTime > 0), 'every endpoint scraped');
   const client = new grpc.Client(`127.0.0.1:${epp.grpcPort}`, grpc.credentials.createInsecure());
   return { epp, client, close: async () => (client.close(), await epp.close()) };
