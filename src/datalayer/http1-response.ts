@@ -2,8 +2,9 @@
  * An incremental HTTP/1.1 response reader for metrics scrapes: status line, headers, then a body framed by
  * Content-Length, chunked transfer coding, or the connection's close. It exists because node:http's client
  * machinery (agent, ClientRequest, IncomingMessage streams) cost more than half a core at 2,000 pages/s
- * where this costs a small fraction of that (bench/scrape.bench.ts). It reads exactly one response and
- * never decodes the body.
+ * where this costs a small fraction of that (bench/scrape.bench.ts). It reads exactly one response,
+ * never decodes the body, and copies it into a buffer that can serve the next response too (no garbage
+ * per scrape).
  */
 
 export type ResponseProblem = 'too-large' | 'protocol';
@@ -36,11 +37,18 @@ export class ResponseReader {
   #status = 0;
   #keepAlive = true;
   #remaining = 0;
-  readonly #body: Buffer[] = [];
+  /** The body is copied here: a buffer the caller may reuse from one response to the next. */
+  #body: Buffer;
   #bodySize = 0;
 
-  constructor(maxBodyBytes: number) {
+  constructor(maxBodyBytes: number, bodyBuffer: Buffer = Buffer.allocUnsafe(0)) {
     this.#maxBody = maxBodyBytes;
+    this.#body = bodyBuffer;
+  }
+
+  /** The body buffer, grown as needed; pass it to the next reader to reuse it. */
+  get bodyBuffer(): Buffer {
+    return this.#body;
   }
 
   /** True once a whole response has been read. */
@@ -76,8 +84,7 @@ export class ResponseReader {
   }
 
   #response(): Response {
-    const body = this.#body.length === 1 ? this.#body[0]! : Buffer.concat(this.#body, this.#bodySize);
-    return { status: this.#status, body, keepAlive: this.#keepAlive };
+    return { status: this.#status, body: this.#body.subarray(0, this.#bodySize), keepAlive: this.#keepAlive };
   }
 
   /** Consumes what the current phase can from `buf`; returns the rest. */
@@ -176,9 +183,15 @@ export class ResponseReader {
 
   #append(part: Buffer): void {
     if (part.length === 0) return;
-    this.#checkSize(this.#bodySize + part.length, true);
-    this.#body.push(part);
-    this.#bodySize += part.length;
+    const size = this.#bodySize + part.length;
+    this.#checkSize(size, true);
+    if (size > this.#body.length) {
+      const grown = Buffer.allocUnsafe(Math.max(size, this.#body.length * 2, 16 * 1024));
+      this.#body.copy(grown, 0, 0, this.#bodySize);
+      this.#body = grown;
+    }
+    part.copy(this.#body, this.#bodySize);
+    this.#bodySize = size;
   }
 
   #checkSize(size: number, streamed: boolean): void {

@@ -32,9 +32,15 @@ interface Pending {
   retry: (() => void) | undefined;
 }
 
+/** Plain-TCP reads land here (net's `onread`: no stream machinery, no buffer per read); one per client. */
+const READ_BUFFER_BYTES = 64 * 1024;
+
 export class PageClient {
   readonly target: PageTarget;
   readonly #request: Buffer;
+  #readBuffer: Buffer | undefined;
+  /** Reused by every response on this client: a page is valid until the next `get`. */
+  #bodyBuffer: Buffer = Buffer.allocUnsafe(0);
   #socket: net.Socket | undefined;
   /** Responses read on the current connection; a failure on a fresh one is never retried. */
   #served = 0;
@@ -46,15 +52,18 @@ export class PageClient {
     this.#request = Buffer.from(`GET ${target.path} HTTP/1.1\r\nHost: ${host}:${target.port}\r\nAccept: text/plain\r\nUser-Agent: epp-ts\r\n\r\n`, 'latin1');
   }
 
-  /** The page body of one 200 response. Only one call may be outstanding. */
+  /**
+   * The page body of one 200 response. Only one call may be outstanding, and the bytes are valid until
+   * the next call (the buffer is reused).
+   */
   get(timeoutMs: number, maxBytes: number): Promise<Buffer> {
     if (this.#pending) return Promise.reject(new Error('PageClient.get called while a scrape is in flight'));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.#fail(new ScrapeError('timeout', `no complete page within ${timeoutMs} ms`)), timeoutMs);
-      const pending: Pending = { reader: new ResponseReader(maxBytes), resolve, reject, timer, retry: undefined };
+      const pending: Pending = { reader: new ResponseReader(maxBytes, this.#bodyBuffer), resolve, reject, timer, retry: undefined };
       pending.retry = () => {
         pending.retry = undefined;
-        pending.reader = new ResponseReader(maxBytes);
+        pending.reader = new ResponseReader(maxBytes, this.#bodyBuffer);
         this.#send();
       };
       this.#pending = pending;
@@ -75,12 +84,15 @@ export class PageClient {
 
   #connect(): net.Socket {
     const { host, port, scheme, insecureSkipVerify } = this.target;
-    const socket =
-      scheme === 'https'
-        ? tls.connect({ host, port, rejectUnauthorized: !insecureSkipVerify, ...(net.isIP(host) ? {} : { servername: host }) })
-        : net.connect({ host, port });
+    let socket: net.Socket;
+    if (scheme === 'https') {
+      socket = tls.connect({ host, port, rejectUnauthorized: !insecureSkipVerify, ...(net.isIP(host) ? {} : { servername: host }) });
+      socket.on('data', (data: Buffer) => this.#onData(socket, data));
+    } else {
+      const buffer = (this.#readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES));
+      socket = net.connect({ host, port, onread: { buffer, callback: (n: number, buf: Uint8Array) => (this.#onData(socket, (buf as Buffer).subarray(0, n)), true) } });
+    }
     socket.setNoDelay(true);
-    socket.on('data', (data: Buffer) => this.#onData(socket, data));
     socket.on('end', () => this.#onClosed(socket, undefined));
     socket.on('error', (err) => this.#onClosed(socket, err));
     socket.on('close', () => this.#onClosed(socket, undefined));
@@ -121,6 +133,7 @@ export class PageClient {
 
   #complete(response: Response): void {
     this.#served++;
+    if (this.#pending) this.#bodyBuffer = this.#pending.reader.bodyBuffer;
     if (!response.keepAlive) this.#drop();
     const pending = this.#settle();
     if (!pending) return;
