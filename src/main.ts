@@ -2,7 +2,7 @@
 /** `epp`: flags → a running EPP (ext_proc, health, metrics) until SIGINT/SIGTERM. */
 import { parseArgs, usage } from './cli.js';
 import { createLogger } from './observability/logger.js';
-import { EppError } from './errors.js';
+import { runCli } from './run-cli.js';
 import { startEpp } from './epp.js';
 
 async function main(argv: string[]): Promise<number> {
@@ -25,13 +25,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (err) {
-  if (err instanceof EppError) {
-    process.stderr.write(`epp: ${err.message}\n`);
-    process.exitCode = 2;
-  } else {
-    throw err;
-  }
-}
+await runCli('epp', () => main(process.argv.slice(2)));

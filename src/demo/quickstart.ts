@@ -17,7 +17,7 @@ import { createLogger } from '../observability/logger.js';
 import { startEpp } from '../epp.js';
 import { startSimPool } from '../sim/server.js';
 import { startGateway } from '../gateway/gateway.js';
-import { EppError } from '../errors.js';
+import { runCli } from '../run-cli.js';
 
 const MODEL = 'demo-model';
 const GATEWAY_PORT = Number(process.env['GATEWAY_PORT'] ?? 8080);
@@ -78,13 +78,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (err) {
-  if (err instanceof EppError) {
-    process.stderr.write(`epp: ${err.message}\n`);
-    process.exitCode = 2;
-  } else {
-    throw err;
-  }
-}
+await runCli('epp', main);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `epp-sim`: a pool of simulated vLLM (or SGLang) servers on loopback, until Ctrl-C. */
 import { flagUsage, parseGoFlags, type FlagSpec } from '../go-flags.js';
-import { EppError } from '../errors.js';
+import { runCli } from '../run-cli.js';
 import { startSimPool } from './server.js';
 
 const FLAGS = {
@@ -16,7 +16,7 @@ const FLAGS = {
   'prefill-tokens-per-second': { kind: 'int', default: '20000', help: 'Prefill speed for uncached prompt tokens.' },
 } as const satisfies Record<string, FlagSpec>;
 
-try {
+await runCli('epp-sim', async () => {
   const { values, help } = parseGoFlags(process.argv.slice(2), FLAGS);
   if (help) {
     process.stdout.write(flagUsage('epp-sim', FLAGS));
@@ -37,8 +37,4 @@ try {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   }
-} catch (err) {
-  if (!(err instanceof EppError)) throw err;
-  process.stderr.write(`epp-sim: ${err.message}\n`);
-  process.exitCode = 2;
-}
+});

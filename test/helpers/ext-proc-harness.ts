@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startEpp, type RunningEpp } from '../../src/epp.js';
+import { DEFAULT_CONFIG_TEXT } from '../../src/config/defaults.js';
 import { parseArgs } from '../../src/cli.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { BodySendMode, decodeResponse, encodeRequest, PROCESS_PATH, type ProcessingRequest, type ProcessingResponse } from '../../src/extproc/codec.js';
@@ -51,7 +52,7 @@ export async function startTestEpp(o: { endpoints: readonly { name: string; port
   const endpointsFile = join(dir, 'endpoints.yaml');
   writeFileSync(endpointsFile, `endpoints: [${o.endpoints.map((e) => `{name: ${e.name}, address: 127.0.0.1, port: ${e.port}}`).join(', ')}]\n`);
   const discovery = `plugins:\n- type: file-discovery\n  parameters: {path: ${JSON.stringify(endpointsFile)}}\n`;
-  const config = `${(o.config ?? DEFAULT_PLUGINS).replace(/^plugins:\n/m, discovery)}\ndataLayer:\n  discovery: {pluginRef: file-discovery}\n`;
+  const config = `${(o.config ?? DEFAULT_CONFIG_TEXT).replace(/^plugins:\n/m, discovery)}\ndataLayer:\n  discovery: {pluginRef: file-discovery}\n`;
   const args = ['--config-text', config, '--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', '--refresh-metrics-interval=10ms'];
   if (o.resources) {
     const file = join(dir, 'resources.yaml');
@@ -65,18 +66,6 @@ export async function startTestEpp(o: { endpoints: readonly { name: string; port
   const client = new grpc.Client(`127.0.0.1:${epp.grpcPort}`, grpc.credentials.createInsecure());
   return { epp, client, close: async () => (client.close(), await epp.close()) };
 }
-
-/** The default profile's plugins, as the start of a config whose `plugins:` list the harness extends. */
-export const DEFAULT_PLUGINS = `plugins:
-- type: queue-scorer
-- type: kv-cache-utilization-scorer
-- type: prefix-cache-scorer
-schedulingProfiles:
-- name: default
-  plugins:
-  - {pluginRef: queue-scorer, weight: 2}
-  - {pluginRef: kv-cache-utilization-scorer, weight: 2}
-  - {pluginRef: prefix-cache-scorer, weight: 3}`;
 
 /** One ext_proc stream, driven message by message. */
 export class Stream {
