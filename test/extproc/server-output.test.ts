@@ -6,42 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { Director, RoutedRequest } from '../../src/director/director.js';
+import type { Director } from '../../src/director/director.js';
 import { decodeRequest, encodeResponse, ProcessingResponseType, type ProcessingRequest, type ProcessingResponse } from '../../src/extproc/codec.js';
 import { ProcessStream } from '../../src/extproc/process-stream.js';
 import { EppError, ErrorCodes } from '../../src/errors.js';
-import { promptRequest } from '../../src/request/prompt-request.js';
 import { assertHas, GOLDEN, normalise, toObjectOptions } from '../helpers/golden.js';
-import { makeEndpoint } from '../helpers/fixtures.js';
+import { stubDirector } from '../helpers/stub-director.js';
 
 const golden = (name: string) => normalise(JSON.parse(readFileSync(`${GOLDEN}${name}.json`, 'utf8')));
 const goldenRequest = (name: string) => decodeRequest(readFileSync(`${GOLDEN}${name}.bin`));
 const onTheWire = (m: ProcessingResponse) => ProcessingResponseType.toObject(ProcessingResponseType.decode(encodeResponse(m)), toObjectOptions);
-
-/** A director that routes to the golden destinations, or fails with `error`. */
-function stubDirector(error?: EppError): Director {
-  const routed = (body: Uint8Array): RoutedRequest => ({
-    request: promptRequest('hi', { requestId: 'req-1', model: 'food-review' }),
-    destinations: ['10.0.0.7:8000', '10.0.0.8:8000'],
-    endpoint: makeEndpoint({ name: 'p', address: '10.0.0.7' }),
-    body,
-    bodyChanged: false,
-    requestBytes: body.length,
-    startedAt: 0,
-    done: false,
-    reservation: undefined,
-  });
-  return {
-    route: (input: { body: Uint8Array }) => {
-      if (error) throw error;
-      return routed(input.body);
-    },
-    responseHeaders: () => {},
-    responseChunk: () => {},
-    complete: () => {},
-    rejected: () => {},
-  } as unknown as Director;
-}
 
 /** Feeds golden requests by name (or messages built here) to one stream; returns what it sent. */
 function drive(director: Director, messages: (string | ProcessingRequest)[]): ProcessingResponse[] {

@@ -1,0 +1,129 @@
+/** The phase machine alone (no gRPC): modes, odd orders, chunking, and that every route ends exactly once. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BodySendMode, type ProcessingRequest, type ProcessingResponse } from '../../src/extproc/codec.js';
+import { ProcessStream, STREAM_CHUNK_BYTES } from '../../src/extproc/process-stream.js';
+import { stubDirector, type StubCalls } from '../helpers/stub-director.js';
+import { requestBody, requestHeaders, responseBody, responseHeaders } from '../helpers/ext-proc-harness.js';
+
+function run(messages: ProcessingRequest[], o: { maxBodyBytes?: number; rewriteTo?: string } = {}) {
+  const sent: ProcessingResponse[] = [];
+  const calls: StubCalls = { completed: [] };
+  let ended = 0;
+  const stream = new ProcessStream(stubDirector(undefined, calls, o.rewriteTo), { send: (m) => sent.push(m), end: () => ended++ }, { maxBodyBytes: o.maxBodyBytes ?? 1 << 20, maxResponseBufferBytes: 1 << 20 });
+  for (const m of messages) stream.onMessage(m);
+  return { sent, calls, ended, stream };
+}
+
+const kinds = (sent: ProcessingResponse[]) => sent.map((m) => Object.keys(m).filter((k) => k !== 'dynamicMetadata').join('+'));
+const buffered = { protocolConfig: { requestBodyMode: BodySendMode.BUFFERED, responseBodyMode: BodySendMode.BUFFERED } };
+
+const cases: { name: string; messages: ProcessingRequest[]; kinds: string[]; completed: string[]; ended?: number; check?: (sent: ProcessingResponse[]) => void }[] = [
+  {
+    name: 'a stream that starts at the response phase is answered, with nothing to release',
+    messages: [responseHeaders({ ':status': '200' }), responseBody('{}', true)],
+    kinds: ['responseHeaders', 'responseBody'],
+    completed: [],
+  },
+  {
+    name: 'BUFFERED: headers answered at once, the route rides on the body answer',
+    messages: [{ ...requestHeaders({}), ...buffered }, requestBody('{"model":"m","prompt":"x"}')],
+    kinds: ['requestHeaders', 'requestBody'],
+    completed: [],
+    check: (sent) => {
+      assert.equal(sent[0]!.requestHeaders?.response?.headerMutation, undefined, 'the first answer carries no route');
+      const set = sent[1]!.requestBody?.response?.headerMutation?.setHeaders?.map((h) => h.header.key);
+      assert.deepEqual(set, ['x-gateway-destination-endpoint', 'content-length', 'x-request-id']);
+      assert.equal(sent[1]!.requestBody?.response?.clearRouteCache, true);
+      assert.equal(sent[1]!.requestBody?.response?.bodyMutation, undefined, 'an unchanged body is not sent back');
+    },
+  },
+  {
+    name: 'BUFFERED response: an unchanged body gets an empty answer and completes the request',
+    messages: [{ ...requestHeaders({}), ...buffered }, requestBody('{}'), responseHeaders({ ':status': '200', 'content-type': 'application/json' }), responseBody('{"usage":{"prompt_tokens":3}}', true)],
+    kinds: ['requestHeaders', 'requestBody', 'responseHeaders', 'responseBody'],
+    completed: ['success'],
+    check: (sent) => assert.deepEqual(sent[3]!.responseBody?.response, {}),
+  },
+  {
+    name: 'a body larger than one chunk goes back in 62,000-byte streamed chunks, the last marked',
+    messages: [requestHeaders({}), requestBody('x'.repeat(STREAM_CHUNK_BYTES * 2 + 5))],
+    kinds: ['requestHeaders', 'requestBody', 'requestBody', 'requestBody'],
+    completed: [],
+    check: (sent) => {
+      const parts = sent.slice(1).map((m) => m.requestBody!.response!.bodyMutation!.streamedResponse!);
+      assert.deepEqual(parts.map((p) => p.body!.length), [STREAM_CHUNK_BYTES, STREAM_CHUNK_BYTES, 5]);
+      assert.deepEqual(parts.map((p) => Boolean(p.endOfStream)), [false, false, true]);
+    },
+  },
+  {
+    name: 'request trailers end a body that never said end_of_stream, and get no answer themselves',
+    messages: [requestHeaders({}), requestBody('{"a":1}', false), { request: 'requestTrailers', requestTrailers: {} }],
+    kinds: ['requestHeaders', 'requestBody'],
+    completed: [],
+  },
+  {
+    name: 'response headers with end_of_stream complete the request',
+    messages: [requestHeaders({}, true), responseHeaders({ ':status': '204' }, true)],
+    kinds: ['requestHeaders', 'responseHeaders'],
+    completed: ['success'],
+  },
+  {
+    name: 'a pod error status completes as an error (the reservation is still released)',
+    messages: [requestHeaders({}, true), responseHeaders({ ':status': '503' }), responseBody('busy', true)],
+    kinds: ['requestHeaders', 'responseHeaders', 'responseBody'],
+    completed: ['error'],
+  },
+  {
+    name: 'request headers twice: 400, and the stream ends',
+    messages: [requestHeaders({}), requestHeaders({})],
+    kinds: ['immediateResponse'],
+    completed: [],
+    ended: 1,
+  },
+  {
+    name: 'a body before any headers: 400',
+    messages: [requestBody('{}')],
+    kinds: ['immediateResponse'],
+    completed: [],
+    ended: 1,
+  },
+  {
+    name: 'a message with no phase: 400; later messages are ignored',
+    messages: [{}, requestHeaders({})],
+    kinds: ['immediateResponse'],
+    completed: [],
+    ended: 1,
+  },
+  {
+    name: 'an error after routing completes the routed request as an error',
+    messages: [requestHeaders({}, true), requestBody('late')],
+    kinds: ['requestHeaders', 'immediateResponse'],
+    completed: ['error'],
+    ended: 1,
+  },
+];
+
+for (const c of cases) {
+  test(`process stream: ${c.name}`, () => {
+    const { sent, calls, ended } = run(c.messages);
+    assert.deepEqual(kinds(sent), c.kinds);
+    assert.deepEqual(calls.completed, c.completed);
+    assert.equal(ended, c.ended ?? 0);
+    c.check?.(sent);
+  });
+}
+
+test('process stream: a routed request that the proxy abandons ends once, as a disconnect', () => {
+  const { calls, stream } = run([requestHeaders({}, true), responseHeaders({ ':status': '200', 'content-type': 'text/event-stream' }), responseBody('data: {}\n\n')]);
+  stream.onClosed();
+  stream.onClosed();
+  assert.deepEqual(calls.completed, ['disconnect']);
+});
+
+test('process stream: error messages name the phase problem', () => {
+  const body = (m: ProcessingResponse | undefined) => Buffer.from(m?.immediateResponse?.body ?? []).toString();
+  assert.equal(body(run([requestBody('{}')]).sent[0]), 'inference error: BadRequest - request body arrived before the request headers');
+  assert.equal(body(run([requestHeaders({}, true), requestBody('late')]).sent[1]), 'inference error: BadRequest - request body arrived after the request was routed');
+  assert.equal(body(run([requestHeaders({}), requestHeaders({})]).sent[0]), 'inference error: BadRequest - request headers arrived twice on one stream');
+});
