@@ -66,7 +66,8 @@ function lbMetadata(destination: string): PbStruct {
   return { fields: { [LB_NAMESPACE]: { structValue: { fields: { [DESTINATION_HEADER]: { stringValue: destination } } } } } };
 }
 
-function chunks(body: Uint8Array, size = STREAM_CHUNK_BYTES): Uint8Array[] {
+/** A body as streamed_response chunks of at most `size` bytes. */
+export function chunks(body: Uint8Array, size = STREAM_CHUNK_BYTES): Uint8Array[] {
   if (body.length <= size) return [body];
   const out: Uint8Array[] = [];
   for (let i = 0; i < body.length; i += size) out.push(body.subarray(i, i + size));

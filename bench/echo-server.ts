@@ -1,0 +1,70 @@
+/**
+ * Child process for the server benchmark: a bare ext_proc server over the same grpc-js and protobufjs
+ * codec as the EPP, answering each stream exactly as the EPP does in FULL_DUPLEX_STREAMED (destination
+ * header + content-length + envoy.lb metadata, the body back in 62,000-byte streamed_response chunks,
+ * an empty response-headers answer, the response body echoed) but with no parsing, scheduling or
+ * metrics: the floor a Node ext_proc server costs. Prints `{"grpcPort": n}`; exits when stdin closes.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { setHeader, type ProcessingRequest, type ProcessingResponse } from '../src/extproc/codec.js';
+import { extProcServiceDefinition as definition } from '../src/extproc/server.js';
+import { chunks } from '../src/extproc/process-stream.js';
+
+const DESTINATION = '127.0.0.1:8000';
+
+const EMPTY = new Uint8Array(0);
+
+
+const lbMetadata = { fields: { 'envoy.lb': { structValue: { fields: { 'x-gateway-destination-endpoint': { stringValue: DESTINATION } } } } } };
+
+function process_(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>): void {
+  let body: Uint8Array[] = [];
+  let ended = false;
+  const send = (m: ProcessingResponse) => {
+    if (!ended) call.write(m);
+  };
+  call.on('data', (m: ProcessingRequest) => {
+    switch (m.request) {
+      case 'requestBody': {
+        const chunk = m.requestBody!.body ?? EMPTY;
+        if (chunk.length > 0) body.push(chunk);
+        if (!m.requestBody!.endOfStream) return;
+        const whole = body.length === 1 ? body[0]! : Buffer.concat(body);
+        body = [];
+        send({
+          requestHeaders: { response: { headerMutation: { setHeaders: [setHeader('x-gateway-destination-endpoint', DESTINATION), setHeader('content-length', String(whole.length))] }, clearRouteCache: true } },
+          dynamicMetadata: lbMetadata,
+        });
+        const ps = chunks(whole);
+        ps.forEach((p, i) => send({ requestBody: { response: { bodyMutation: { streamedResponse: { body: p, endOfStream: i === ps.length - 1 } } } } }));
+        return;
+      }
+      case 'responseHeaders':
+        return send({ responseHeaders: { response: {} } });
+      case 'responseBody': {
+        const b = m.responseBody!;
+        const ps = chunks(b.body ?? EMPTY);
+        ps.forEach((p, i) => send({ responseBody: { response: { bodyMutation: { streamedResponse: { body: p, endOfStream: Boolean(b.endOfStream) && i === ps.length - 1 } } } } }));
+        return;
+      }
+      case 'responseTrailers':
+        return send({ responseTrailers: {} });
+      default:
+        return; // request headers (and trailers): the EPP answers them only with the route
+    }
+  });
+  call.on('end', () => {
+    if (ended) return;
+    ended = true;
+    call.end();
+  });
+  call.on('error', () => (ended = true));
+  call.on('cancelled', () => (ended = true));
+}
+
+const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+server.addService(definition, { Process: process_ });
+const grpcPort = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+process.stdout.write(JSON.stringify({ grpcPort }) + '\n');
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();

@@ -1,0 +1,41 @@
+/**
+ * Child process for the server benchmark: the real EPP (startEpp, plaintext, loopback, free ports, the
+ * default scheduling profile) over the page servers whose ports come as a JSON list in argv[2], found
+ * through file-discovery. Prints `{"grpcPort": n}` once every endpoint has been scraped; exits when
+ * stdin closes.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startEpp } from '../src/epp.js';
+import { parseArgs } from '../src/cli.js';
+import { createLogger } from '../src/observability/logger.js';
+import { DEFAULT_CONFIG_TEXT } from '../src/config/defaults.js';
+
+const ports = JSON.parse(process.argv[2] ?? '[]') as number[];
+if (!Array.isArray(ports) || ports.length === 0) throw new Error('usage: epp-server.js <JSON list of page-server ports>');
+const dir = mkdtempSync(join(tmpdir(), 'epp-bench-'));
+const endpointsFile = join(dir, 'endpoints.yaml');
+writeFileSync(endpointsFile, `endpoints: [${ports.map((port, i) => `{name: pod-${i}, address: 127.0.0.1, port: ${port}}`).join(', ')}]\n`);
+const discovery = `plugins:\n- type: file-discovery\n  parameters: {path: ${JSON.stringify(endpointsFile)}}\n`;
+const config = `${DEFAULT_CONFIG_TEXT.replace(/^plugins:\n/m, discovery)}dataLayer:\n  discovery: {pluginRef: file-discovery}\n`;
+const refresh = process.env['EPP_BENCH_REFRESH'] ?? '50ms';
+const args = ['--config-text', config, '--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', `--refresh-metrics-interval=${refresh}`];
+const log = createLogger(0, { write: () => true } as unknown as NodeJS.WritableStream);
+const epp = await startEpp(parseArgs(args), log, { host: '127.0.0.1' });
+
+const deadline = Date.now() + 10_000;
+const scraped = () => {
+  const endpoints = epp.dataLayer.store.snapshot().endpoints;
+  return endpoints.length === ports.length && endpoints.every((e) => e.metrics.updateTime > 0);
+};
+while (!scraped()) {
+  if (Date.now() > deadline) throw new Error(`epp-server: endpoints not all scraped within 10 s`);
+  await new Promise((r) => setTimeout(r, 5));
+}
+process.stdout.write(JSON.stringify({ grpcPort: epp.grpcPort }) + '\n');
+process.stdin.on('end', () => {
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+});
+process.stdin.resume();
