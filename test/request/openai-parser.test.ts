@@ -29,19 +29,21 @@ test('registration', () => {
 test('valid bodies (table)', () => {
   const cases: { name: string; api: OpenAiApi; body: string; model: string; stream: boolean; cacheSalt: string; prefix: string }[] = [
     { name: 'completions string prompt', api: 'completions', body: '{"model":"m","prompt":"hello wörld"}', model: 'm', stream: false, cacheSalt: '', prefix: 'hello wörld' },
-    { name: 'completions array prompt', api: 'completions', body: '{"model":"m","prompt":["a", "b"]}', model: 'm', stream: false, cacheSalt: '', prefix: '["a","b"]' },
+    { name: 'completions array prompt, bytes as the client wrote them', api: 'completions', body: '{"model":"m","prompt":["a", "b"]}', model: 'm', stream: false, cacheSalt: '', prefix: '["a", "b"]' },
+    { name: 'string prompt with escapes: the literal\'s bytes', api: 'completions', body: '{"model":"m","prompt":"say \\"hi\\"\\n"}', model: 'm', stream: false, cacheSalt: '', prefix: 'say \\"hi\\"\\n' },
+    { name: 'pretty-printed chat: messages as written', api: 'chat-completions', body: '{\n  "model": "m",\n  "messages": [ {"role": "user", "content": "hi"} ]\n}', model: 'm', stream: false, cacheSalt: '', prefix: '[ {"role": "user", "content": "hi"} ]' },
     { name: 'completions token prompt', api: 'completions', body: '{"model":"m","prompt":[1,2,3]}', model: 'm', stream: false, cacheSalt: '', prefix: '[1,2,3]' },
     { name: 'completions stream + salt', api: 'completions', body: '{"model":"m","prompt":"x","stream":true,"cache_salt":"s1"}', model: 'm', stream: true, cacheSalt: 's1', prefix: 'x' },
     { name: 'completions empty prompt', api: 'completions', body: '{"model":"m","prompt":""}', model: 'm', stream: false, cacheSalt: '', prefix: '' },
     { name: 'null stream and salt mean defaults', api: 'completions', body: '{"model":"m","prompt":"x","stream":null,"cache_salt":null}', model: 'm', stream: false, cacheSalt: '', prefix: 'x' },
     {
-      name: 'chat',
+      name: 'chat, spaced: messages as written',
       api: 'chat-completions',
       body: '{ "model" : "llama", "messages" : [ {"role":"user", "content":"hi"} ], "stream": false }',
       model: 'llama',
       stream: false,
       cacheSalt: '',
-      prefix: '[{"role":"user","content":"hi"}]',
+      prefix: '[ {"role":"user", "content":"hi"} ]',
     },
     {
       name: 'responses all fields',
@@ -162,5 +164,21 @@ test('rewriteModel (table)', () => {
     if (c.same) assert.equal(out, inp.body, c.name);
     else assert.notEqual(out, inp.body, c.name);
     assert.equal(dec(inp.body), c.body, `${c.name}: input untouched`);
+  }
+});
+
+test('prefix bytes sliced from a compact body equal the serialised fields (the cheap path changes nothing for them)', async () => {
+  const { prefixBytes, prefixTextString } = await import('../../src/request/prefix-text.js');
+  const bodies: [OpenAiApi, Record<string, unknown>][] = [
+    ['completions', { model: 'm', prompt: 'plain text, ünïcode' }],
+    ['completions', { model: 'm', prompt: [1, 2, 3] }],
+    ['chat-completions', { model: 'm', messages: [{ role: 'system', content: 'be "brief"' }, { role: 'user', content: 'x'.repeat(5000) }] }],
+    ['responses', { model: 'm', instructions: 'i', input: [{ role: 'user', content: 'q' }] }],
+    ['conversations', { items: [{ type: 'message', content: [{ text: 'a' }] }] }],
+    ['embeddings', { model: 'e', input: ['a', 'b'] }],
+  ];
+  for (const [api, json] of bodies) {
+    const body = Buffer.from(JSON.stringify(json));
+    assert.equal(Buffer.from(prefixBytes(api, json, body)).toString(), prefixTextString(api, json), api);
   }
 });

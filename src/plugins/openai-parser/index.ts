@@ -2,7 +2,7 @@ import type { ParseInput, ParsedRequest, RequestParser } from '../../framework/p
 import type { PluginRegistration } from '../../framework/plugin.js';
 import { EppError, ErrorCodes } from '../../errors.js';
 import { apiFromPath, validateBody } from '../../request/openai-api.js';
-import { prefixText } from '../../request/prefix-text.js';
+import { prefixBytes } from '../../request/prefix-text.js';
 import { spliceModel } from '../../request/model-splice.js';
 
 export const OPENAI_PARSER = 'openai-parser';
@@ -32,7 +32,7 @@ export class OpenAiParser implements RequestParser {
     const v = validateBody(api, parseJson(input.body));
     return {
       model: v.model,
-      body: { api, json: v.json, prefixText: prefixText(api, v.json), cacheSalt: v.cacheSalt, stream: v.stream },
+      body: { api, json: v.json, prefixText: prefixBytes(api, v.json, input.body), cacheSalt: v.cacheSalt, stream: v.stream },
     };
   }
 
