@@ -8,7 +8,7 @@ import type { Endpoint, EndpointMetadata } from '../framework/endpoint.js';
 import type { EndpointStore } from './endpoint-store.js';
 import { MetricsExtractor } from './extract.js';
 import { DEFAULT_ENGINE, ENGINE_LABEL_KEY, ENGINES, type EngineMapping } from './engines.js';
-import { PageClient, ScrapeError } from './page-client.js';
+import { PageClient } from './page-client.js';
 
 export interface CollectorOptions {
   readonly intervalMs: number;
@@ -40,9 +40,10 @@ export const DEFAULT_COLLECTOR_OPTIONS: CollectorOptions = {
 };
 
 interface Loop {
+  readonly key: string;
+  /** Created at the first reschedule, then re-armed with `refresh()`: no timer object per scrape. */
   timer: NodeJS.Timeout | undefined;
   stopped: boolean;
-  inFlight: Promise<void> | undefined;
   problem: string | undefined;
   scrapes: number;
   client: PageClient | undefined;
@@ -53,6 +54,8 @@ export class MetricsCollector {
   readonly #options: CollectorOptions;
   readonly #loops = new Map<string, Loop>();
   readonly #extractors = new Map<string, MetricsExtractor>();
+  /** One sweep enforces every pod's scrape deadline (a timeout lands within a tenth of it). */
+  #sweep: NodeJS.Timeout | undefined;
 
   constructor(store: EndpointStore, options: Partial<CollectorOptions> = {}) {
     this.#store = store;
@@ -65,9 +68,16 @@ export class MetricsCollector {
     for (const key of [...this.#loops.keys()]) if (!live.has(key)) this.#stop(key);
     for (const e of endpoints) {
       if (this.#loops.has(e.key)) continue;
-      const loop: Loop = { timer: undefined, stopped: false, inFlight: undefined, problem: undefined, scrapes: 0, client: undefined };
+      const loop: Loop = { key: e.key, timer: undefined, stopped: false, problem: undefined, scrapes: 0, client: undefined };
       this.#loops.set(e.key, loop);
-      this.#run(e.key, loop);
+      this.#run(loop);
+    }
+    if (this.#loops.size > 0 && !this.#sweep) {
+      const every = Math.max(10, Math.min(100, this.#options.timeoutMs / 10));
+      this.#sweep = setInterval(() => this.#expire(), every);
+    } else if (this.#loops.size === 0) {
+      clearInterval(this.#sweep);
+      this.#sweep = undefined;
     }
   }
 
@@ -80,48 +90,59 @@ export class MetricsCollector {
     return this.#loops.get(key)?.scrapes ?? 0;
   }
 
+  /** Stops every loop; a scrape in flight is abandoned (its connection closed), nothing keeps running. */
   async close(): Promise<void> {
-    const pending = [...this.#loops.keys()].map((k) => this.#stop(k));
-    await Promise.all(pending);
+    for (const key of [...this.#loops.keys()]) this.#stop(key);
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
   }
 
-  #stop(key: string): Promise<void> | undefined {
+  #stop(key: string): void {
     const loop = this.#loops.get(key);
-    if (!loop) return undefined;
+    if (!loop) return;
     loop.stopped = true;
     clearTimeout(loop.timer);
     loop.client?.close();
     this.#loops.delete(key);
-    return loop.inFlight;
   }
 
-  #run(key: string, loop: Loop): void {
-    loop.inFlight = this.#scrape(key, loop).finally(() => {
-      loop.inFlight = undefined;
-      if (!loop.stopped) loop.timer = setTimeout(() => this.#run(key, loop), this.#options.intervalMs);
+  #expire(): void {
+    const now = performance.now();
+    for (const loop of this.#loops.values()) loop.client?.expire(now, this.#options.timeoutMs);
+  }
+
+  #schedule(loop: Loop): void {
+    if (loop.stopped) return;
+    if (loop.timer) loop.timer.refresh();
+    else loop.timer = setTimeout(() => this.#run(loop), this.#options.intervalMs);
+  }
+
+  #run(loop: Loop): void {
+    const endpoint = this.#store.get(loop.key);
+    if (!endpoint) return this.#schedule(loop);
+    const engine = endpoint.metadata.labels[this.#options.engineLabelKey] ?? this.#options.defaultEngine;
+    let extractor: MetricsExtractor;
+    try {
+      extractor = this.#extractorFor(engine);
+    } catch (err) {
+      return this.#finish(loop, (err as Error).message);
+    }
+    this.#clientFor(loop, endpoint.metadata).get(this.#options.maxPageBytes, (err, page) => {
+      if (loop.stopped) return;
+      if (err) return this.#finish(loop, `${err.reason}: ${err.message}`);
+      const metrics = extractor.extract(page!);
+      this.#store.updateMetrics(loop.key, metrics, this.#options.now());
+      this.#finish(loop, metrics.problems.length > 0 ? `incomplete page: ${metrics.problems.join('; ')}` : undefined);
     });
   }
 
-  async #scrape(key: string, loop: Loop): Promise<void> {
-    const endpoint = this.#store.get(key);
-    if (!endpoint) return;
-    const engine = endpoint.metadata.labels[this.#options.engineLabelKey] ?? this.#options.defaultEngine;
-    let problem: string | undefined;
-    try {
-      const extractor = this.#extractorFor(engine);
-      const page = await this.#clientFor(loop, endpoint.metadata).get(this.#options.timeoutMs, this.#options.maxPageBytes);
-      if (loop.stopped) return;
-      const metrics = extractor.extract(page);
-      this.#store.updateMetrics(key, metrics, this.#options.now());
-      if (metrics.problems.length > 0) problem = `incomplete page: ${metrics.problems.join('; ')}`;
-    } catch (err) {
-      problem = err instanceof ScrapeError ? `${err.reason}: ${err.message}` : `${(err as Error).message}`;
-    }
+  #finish(loop: Loop, problem: string | undefined): void {
     loop.scrapes++;
     if (problem !== loop.problem) {
       loop.problem = problem;
-      this.#options.onStateChange?.(key, problem);
+      this.#options.onStateChange?.(loop.key, problem);
     }
+    this.#schedule(loop);
   }
 
   /** The loop's connection, reopened when discovery moved the endpoint to another address. */

@@ -24,6 +24,18 @@ async function rawServer(reply: (socket: net.Socket, nth: number) => void) {
   };
 }
 
+/** One scrape as the collector runs it: the deadline enforced by a sweep; the page copied (its buffer is reused). */
+function page(c: PageClient, timeoutMs = 1000): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const sweep = setInterval(() => c.expire(performance.now(), timeoutMs), 10);
+    c.get(1000, (err, body) => {
+      clearInterval(sweep);
+      if (err) reject(err);
+      else resolve(Buffer.from(body!));
+    });
+  });
+}
+
 const client = (port: number) => new PageClient({ host: '127.0.0.1', port, path: '/metrics', scheme: 'http', insecureSkipVerify: false });
 const response = (body: string, extra = '') => `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n${extra}\r\n${body}`;
 
@@ -34,10 +46,10 @@ test('page client: reuses one connection; an idle close by the server is retried
   });
   const c = client(server.port);
   try {
-    assert.equal((await c.get(1000, 1000)).toString(), 'page 1');
-    assert.equal((await c.get(1000, 1000)).toString(), 'page 2');
+    assert.equal((await page(c)).toString(), 'page 1');
+    assert.equal((await page(c)).toString(), 'page 2');
     await new Promise((r) => setTimeout(r, 20));
-    assert.equal((await c.get(1000, 1000)).toString(), 'page 3');
+    assert.equal((await page(c)).toString(), 'page 3');
     assert.deepEqual(server.stats(), { requests: 3, connections: 2 });
   } finally {
     c.close();
@@ -49,8 +61,8 @@ test('page client: a reused connection reset before any byte is retried once on 
   const server = await rawServer((socket, nth) => (nth === 2 ? socket.destroy() : socket.write(response(`page ${nth}`))));
   const c = client(server.port);
   try {
-    assert.equal((await c.get(1000, 1000)).toString(), 'page 1');
-    assert.equal((await c.get(1000, 1000)).toString(), 'page 3');
+    assert.equal((await page(c)).toString(), 'page 1');
+    assert.equal((await page(c)).toString(), 'page 3');
     assert.deepEqual(server.stats(), { requests: 3, connections: 2 });
   } finally {
     c.close();
@@ -67,11 +79,11 @@ test('page client: a fresh connection that dies, a cut-short page, a timeout and
   });
   const c = client(server.port);
   try {
-    await assert.rejects(c.get(1000, 1000), { reason: 'connection' });
-    await assert.rejects(c.get(1000, 1000), { reason: 'protocol', message: 'connection closed mid-response' });
-    await assert.rejects(c.get(100, 1000), { reason: 'timeout', message: 'no complete page within 100 ms' });
-    assert.equal((await c.get(1000, 1000)).toString(), 'fine');
-    assert.equal((await c.get(1000, 1000)).toString(), 'fine');
+    await assert.rejects(page(c), { reason: 'connection' });
+    await assert.rejects(page(c), { reason: 'protocol', message: 'connection closed mid-response' });
+    await assert.rejects(page(c, 100), { reason: 'timeout', message: 'no complete page within 100 ms' });
+    assert.equal((await page(c)).toString(), 'fine');
+    assert.equal((await page(c)).toString(), 'fine');
     assert.deepEqual(server.stats(), { requests: 5, connections: 5 }, 'each failure and each close costs its connection');
   } finally {
     c.close();
@@ -84,6 +96,6 @@ test('page client: nothing listening is a connection error naming the cause', as
   const port = server.port;
   await server.close();
   const c = client(port);
-  await assert.rejects(c.get(1000, 1000), (err: Error & { reason: string }) => err.reason === 'connection' && /ECONNREFUSED/.test(err.message));
+  await assert.rejects(page(c), (err: Error & { reason: string }) => err.reason === 'connection' && /ECONNREFUSED/.test(err.message));
   c.close();
 });
