@@ -17,9 +17,10 @@ const FLAGS = {
   workers: {
     kind: 'string',
     default: 'auto',
-    help: 'Scoring worker threads: a number, or auto (0 = everything inline).',
+    help: 'Worker threads for parsing large bodies: a number, or auto (cores - 1, at least 1); 0 = everything inline.',
     check: (raw) => (raw === 'auto' || /^\d+$/.test(raw) ? undefined : `invalid value "${raw}": want a number of workers or "auto"`),
   },
+  'parse-offload-bytes': { kind: 'int', default: '131072', help: 'Bodies of at least this many bytes are parsed on a worker thread (ours; see bench/parse-offload.bench.ts).' },
   'max-request-body-bytes': { kind: 'int', default: '10485760', help: 'Request bodies over this many bytes are refused with 413 (ours; the Go EPP has no such flag).' },
   'resources-file': { kind: 'string', default: '', help: 'InferenceObjective / InferenceModelRewrite manifests to load without Kubernetes.' },
   v: { kind: 'int', default: '0', help: 'Log verbosity (0 info, 1+ debug).' },
@@ -43,6 +44,7 @@ export interface Options {
   workers: number | 'auto';
   resourcesFile: string;
   maxRequestBodyBytes: number;
+  parseOffloadBytes: number;
   verbosity: number;
   help: boolean;
 }

@@ -28,6 +28,8 @@ import { registerPoolMetrics } from './observability/pool-metrics.js';
 import { ExtProcService } from './extproc/server.js';
 import { DEFAULT_STREAM_OPTIONS } from './extproc/process-stream.js';
 import { ResourceFile } from './resources/resource-file.js';
+import { OpenAiParser } from './plugins/openai-parser/index.js';
+import { autoWorkers, ParseOffload } from './pool/parse-offload.js';
 import { priorityOf, rewriteTarget } from './resources/model-rewrite.js';
 import { HealthService } from './server/health.js';
 import { serverCredentials } from './server/tls.js';
@@ -50,6 +52,8 @@ export interface RunningEpp {
   readonly extProc: ExtProcService;
   readonly tracker: LoadTracker;
   readonly metrics: PromRegistry;
+  /** The body-parsing worker pool; undefined with --workers=0 or a parser that does not offload. */
+  readonly parseOffload: ParseOffload | undefined;
   close(): Promise<void>;
 }
 
@@ -107,6 +111,11 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
     });
     new Gauge({ name: 'inference_extension_info', help: 'General information of the current build of Inference Extension.', labelNames: ['commit', 'build_ref'], registers: [metrics] }).set({ commit: 'epp-ts', build_ref: '0.1.0' }, 1);
 
+    // Only the OpenAI parser's work is worth a worker; a passthrough or custom parser runs inline.
+    const workers = options.workers === 'auto' ? autoWorkers() : options.workers;
+    const offload = workers > 0 && parser instanceof OpenAiParser ? new ParseOffload({ workers, minBytes: options.parseOffloadBytes, log }) : undefined;
+    if (offload) cleanups.push(() => offload.close());
+
     const director = new Director({
       parser,
       pickCycle,
@@ -120,6 +129,7 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
       policies,
       observer: new PromRequestObserver(metrics),
       newRequestId: randomUUID,
+      ...(offload ? { offload } : {}),
     });
     const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: options.maxRequestBodyBytes, log });
 
@@ -149,7 +159,7 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
     const metricsServer = await startMetricsServer(metrics, options.metricsPort, host);
     cleanups.push(() => metricsServer.close());
 
-    log.info({ grpcPort, healthPort, metricsPort: metricsServer.port, tls: options.secureServing, parser: parser.name, profiles: [...scheduler.profiles.keys()] }, 'EPP serving');
+    log.info({ grpcPort, healthPort, metricsPort: metricsServer.port, tls: options.secureServing, parser: parser.name, parseWorkers: offload ? workers : 0, profiles: [...scheduler.profiles.keys()] }, 'EPP serving');
     return {
       grpcPort,
       healthPort,
@@ -160,6 +170,7 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
       extProc,
       tracker,
       metrics,
+      parseOffload: offload,
       close: closeAll,
     };
   } catch (err) {

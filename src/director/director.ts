@@ -8,7 +8,7 @@
  */
 import type { Endpoint, EndpointSnapshot } from '../framework/endpoint.js';
 import type { InferenceRequest, RequestBody } from '../framework/request.js';
-import type { RequestParser } from '../framework/parser.js';
+import type { ParseInput, ParsedRequest, RequestParser } from '../framework/parser.js';
 import type { SaturationDetector } from '../framework/saturation.js';
 import type { Admitter, RequestOutcome, ResponseComplete, ResponseHeadersInfo, ResponseReceived, ResponseStreaming } from '../framework/request-control.js';
 import { primaryTargets } from '../framework/scheduling.js';
@@ -45,6 +45,14 @@ export interface DirectorParts {
   readonly policies: () => RequestPolicies;
   readonly observer?: RequestObserver;
   readonly newRequestId: () => string;
+  /** Parses large bodies off the main thread; absent → everything inline. */
+  readonly offload?: BodyOffload;
+}
+
+/** The narrow view of the worker pool the director needs (src/pool implements it). */
+export interface BodyOffload {
+  wants(body: Uint8Array): boolean;
+  parse(input: ParseInput): Promise<ParsedRequest>;
 }
 
 export interface RouteInput {
@@ -92,64 +100,94 @@ export class Director {
     this.#p = parts;
   }
 
+  /** Parses inline and routes: the whole decision, synchronously. */
   route(input: RouteInput): RoutedRequest {
-    const startedAt = performance.now();
-    const { headers } = input;
-    let incoming = '';
-    let target = '';
+    const labels = { incoming: '', target: '' };
+    return this.#countingFailures(labels, () => this.#decide(input, this.#parseInline(input), labels));
+  }
+
+  /**
+   * As `route`, but a body the offload wants is parsed on a worker first; the rest of the decision (from
+   * objective to reservation) still runs in one synchronous piece, so nothing interleaves with the pick.
+   */
+  routeOrOffload(input: RouteInput): RoutedRequest | Promise<RoutedRequest> {
+    const offload = this.#p.offload;
+    if (!offload || input.headerOnly || !offload.wants(input.body)) return this.route(input);
+    const labels = { incoming: '', target: '' };
+    return offload.parse({ path: requestPath(input.headers), headers: input.headers, body: input.body }).then(
+      (parsed) => this.#countingFailures(labels, () => this.#decide(input, parsed, labels)),
+      (err: unknown) => this.#countingFailures(labels, () => {
+        throw err;
+      }),
+    );
+  }
+
+  #parseInline(input: RouteInput): ParsedRequest {
+    return input.headerOnly ? { model: '', body: HEADER_ONLY_BODY } : this.#p.parser.parse({ path: requestPath(input.headers), headers: input.headers, body: input.body });
+  }
+
+  /** Runs `decide`, counting a failure once under the models known when it failed. */
+  #countingFailures<T>(labels: { incoming: string; target: string }, decide: () => T): T {
     try {
-      const path = requestPath(headers);
-      const parsed = input.headerOnly ? { model: '', body: HEADER_ONLY_BODY } : this.#p.parser.parse({ path, headers, body: input.body });
-      incoming = parsed.model;
-      const policies = this.#p.policies();
-      const objective = headers[HEADER_OBJECTIVE] ?? '';
-      const priority = policies.priorityOf(objective);
-      // The header names a target; a matching InferenceModelRewrite rule wins over it (as in the Go EPP).
-      target = (incoming && policies.rewriteTarget(incoming)) || headers[HEADER_MODEL_REWRITE] || incoming;
-      const candidates = this.#candidates(input.subset);
-      if (priority < 0 && this.#p.saturation && this.#p.saturation.saturation(candidates) >= 1) {
-        throw new EppError(ErrorCodes.SHED, `the pool is saturated and objective "${objective}" is sheddable (priority ${priority})`);
-      }
-      const request: InferenceRequest = {
-        requestId: headers[HEADER_REQUEST_ID] || this.#p.newRequestId(),
-        incomingModel: incoming,
-        targetModel: target,
-        priority,
-        objective,
-        headers,
-        body: parsed.body,
-        promptTokens: Math.ceil(input.body.length / 4),
-      };
-      for (const admitter of this.#p.admitters) {
-        const verdict = admitter.admit(request, candidates);
-        if (!verdict.admitted) throw new EppError(verdict.code as typeof ErrorCodes.SHED, `admission denied by ${admitter.name}: ${verdict.reason}`);
-      }
-      const { result, reservation } = this.#p.pickCycle.run(request, candidates);
-      const targets = primaryTargets(result);
-      if (targets.length === 0) {
-        if (reservation) this.#p.tracker.release(reservation);
-        throw new EppError(ErrorCodes.NO_CAPACITY, 'scheduling found no endpoint for the request');
-      }
-      const body = target !== incoming && !input.headerOnly ? this.#p.parser.rewriteModel({ path, headers, body: input.body }, parsed, target) : input.body;
-      const routed: RoutedRequest = {
-        request,
-        destinations: targets.map((t) => t.endpoint.hostPort),
-        endpoint: targets[0]!.endpoint,
-        body,
-        bodyChanged: body !== input.body,
-        requestBytes: input.body.length,
-        startedAt,
-        done: false,
-        reservation,
-      };
-      this.#p.observer?.routed(routed);
-      return routed;
+      return decide();
     } catch (err) {
       const code = err instanceof EppError ? err.code : ErrorCodes.INTERNAL;
-      this.#p.observer?.failed(incoming, target || incoming, code);
+      this.#p.observer?.failed(labels.incoming, labels.target || labels.incoming, code);
       if (err && typeof err === 'object') this.#counted.add(err);
       throw err;
     }
+  }
+
+  #decide(input: RouteInput, parsed: ParsedRequest, labels: { incoming: string; target: string }): RoutedRequest {
+    const startedAt = performance.now();
+    const { headers } = input;
+    const incoming = parsed.model;
+    labels.incoming = incoming;
+    const policies = this.#p.policies();
+    const objective = headers[HEADER_OBJECTIVE] ?? '';
+    const priority = policies.priorityOf(objective);
+    // The header names a target; a matching InferenceModelRewrite rule wins over it (as in the Go EPP).
+    const target = (incoming && policies.rewriteTarget(incoming)) || headers[HEADER_MODEL_REWRITE] || incoming;
+    labels.target = target;
+    const candidates = this.#candidates(input.subset);
+    if (priority < 0 && this.#p.saturation && this.#p.saturation.saturation(candidates) >= 1) {
+      throw new EppError(ErrorCodes.SHED, `the pool is saturated and objective "${objective}" is sheddable (priority ${priority})`);
+    }
+    const request: InferenceRequest = {
+      requestId: headers[HEADER_REQUEST_ID] || this.#p.newRequestId(),
+      incomingModel: incoming,
+      targetModel: target,
+      priority,
+      objective,
+      headers,
+      body: parsed.body,
+      promptTokens: Math.ceil(input.body.length / 4),
+    };
+    for (const admitter of this.#p.admitters) {
+      const verdict = admitter.admit(request, candidates);
+      if (!verdict.admitted) throw new EppError(verdict.code as typeof ErrorCodes.SHED, `admission denied by ${admitter.name}: ${verdict.reason}`);
+    }
+    const { result, reservation } = this.#p.pickCycle.run(request, candidates);
+    const targets = primaryTargets(result);
+    if (targets.length === 0) {
+      if (reservation) this.#p.tracker.release(reservation);
+      throw new EppError(ErrorCodes.NO_CAPACITY, 'scheduling found no endpoint for the request');
+    }
+    const body =
+      target !== incoming && !input.headerOnly ? this.#p.parser.rewriteModel({ path: requestPath(headers), headers, body: input.body }, parsed, target) : input.body;
+    const routed: RoutedRequest = {
+      request,
+      destinations: targets.map((t) => t.endpoint.hostPort),
+      endpoint: targets[0]!.endpoint,
+      body,
+      bodyChanged: body !== input.body,
+      requestBytes: input.body.length,
+      startedAt,
+      done: false,
+      reservation,
+    };
+    this.#p.observer?.routed(routed);
+    return routed;
   }
 
   #candidates(subset: readonly string[] | undefined): readonly Endpoint[] {

@@ -46,7 +46,7 @@ export interface StreamOptions {
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = { maxBodyBytes: 10 * 1024 * 1024, maxResponseBufferBytes: 16 * 1024 * 1024 };
 
-type Phase = 'request-headers' | 'request-body' | 'routed' | 'response-body' | 'finished';
+type Phase = 'request-headers' | 'request-body' | 'parsing' | 'routed' | 'response-body' | 'finished';
 
 const EMPTY = new Uint8Array(0);
 
@@ -161,7 +161,20 @@ export class ProcessStream {
   #routeWithBody(): void {
     const body = this.#body.length === 1 ? this.#body[0]! : Buffer.concat(this.#body);
     this.#body = [];
-    this.#answerRoute(this.#director.route({ headers: this.#headers, body, headerOnly: false, subset: this.#subset }), true);
+    const routed = this.#director.routeOrOffload({ headers: this.#headers, body, headerOnly: false, subset: this.#subset });
+    if (!(routed instanceof Promise)) return this.#answerRoute(routed, true);
+    // Parsing on a worker: the stream waits; a proxy that leaves meanwhile gets nothing, and whatever the
+    // pick reserved is released at once.
+    this.#phase = 'parsing';
+    routed.then(
+      (r) => {
+        if (this.#phase === 'parsing') return this.#answerRoute(r, true);
+        this.#director.complete(r, { kind: 'disconnect' });
+      },
+      (err: unknown) => {
+        if (this.#phase === 'parsing') this.#fail(err);
+      },
+    );
   }
 
   #answerRoute(routed: RoutedRequest, withBody: boolean): void {

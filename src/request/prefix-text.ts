@@ -48,29 +48,41 @@ const FIELDS: Record<OpenAiApi, readonly string[]> = {
 };
 const NULL = Buffer.from('null');
 
-/** The prefix bytes of a validated body, sliced from the body itself (see the module comment). */
-export function prefixBytes(api: OpenAiApi, json: Readonly<Record<string, unknown>>, body: Uint8Array): Uint8Array {
-  const ranges = topLevelValues(body, FIELDS[api]);
-  if (!ranges) return prefixText(api, json); // not expected for a body JSON.parse accepted
-  const raw = (key: string): Uint8Array | undefined => {
-    const r = ranges.get(key);
-    return r && body.subarray(r.start, r.end);
-  };
-  /** A string value's contents without its quotes (escapes kept as written). */
-  const text = (r: Range) => (body[r.start] === 0x22 ? body.subarray(r.start + 1, r.end - 1) : body.subarray(r.start, r.end));
+/**
+ * Where the prefix bytes lie in the body: one range per field of the API (undefined for a missing one),
+ * string values without their quotes. Plain numbers, so a worker can compute them and send them back.
+ * Undefined when the body could not be scanned (not expected once JSON.parse accepted it).
+ */
+export function prefixRanges(api: OpenAiApi, body: Uint8Array): (Range | undefined)[] | undefined {
+  const found = topLevelValues(body, FIELDS[api]);
+  if (!found) return undefined;
+  return FIELDS[api].map((key) => {
+    const r = found.get(key);
+    if (!r) return undefined;
+    const unquote = (api === 'completions' || api === 'embeddings') && body[r.start] === 0x22;
+    return unquote ? { start: r.start + 1, end: r.end - 1 } : r;
+  });
+}
+
+/** The prefix bytes from `prefixRanges`: slices of the body (a copy only for the Responses API's tuple). */
+export function prefixFromRanges(api: OpenAiApi, body: Uint8Array, ranges: readonly (Range | undefined)[]): Uint8Array {
+  const slice = (r: Range | undefined) => r && body.subarray(r.start, r.end);
   switch (api) {
     case 'completions':
-    case 'embeddings': {
-      const r = ranges.get(FIELDS[api][0]!);
-      return r ? text(r) : EMPTY;
-    }
-    case 'chat-completions':
-      return raw('messages') ?? NULL;
+    case 'embeddings':
     case 'conversations':
-      return raw('items') ?? EMPTY;
+      return slice(ranges[0]) ?? EMPTY;
+    case 'chat-completions':
+      return slice(ranges[0]) ?? NULL;
     case 'responses': {
-      const parts = FIELDS.responses.map((k) => raw(k) ?? NULL);
-      return Buffer.concat([Buffer.from('['), parts[0]!, Buffer.from(','), parts[1]!, Buffer.from(','), parts[2]!, Buffer.from(']')]);
+      const [a, b, c] = ranges.map((r) => slice(r) ?? NULL);
+      return Buffer.concat([Buffer.from('['), a!, Buffer.from(','), b!, Buffer.from(','), c!, Buffer.from(']')]);
     }
   }
+}
+
+/** The prefix bytes of a validated body, sliced from the body itself (see the module comment). */
+export function prefixBytes(api: OpenAiApi, json: Readonly<Record<string, unknown>>, body: Uint8Array): Uint8Array {
+  const ranges = prefixRanges(api, body);
+  return ranges ? prefixFromRanges(api, body, ranges) : prefixText(api, json);
 }

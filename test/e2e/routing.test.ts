@@ -15,78 +15,83 @@ import {
 } from '../helpers/ext-proc-harness.js';
 import { until } from '../helpers/until.js';
 
-test('e2e routing: lowest queue and KV wins; header-only; body in chunks; subset hints; bad bodies; over-limit body', async () => {
-  const fake = await fakePods([
-    { waiting: 6, kv: 0.7 },
-    { waiting: 0, kv: 0.1 }, // the best on both
-    { waiting: 3, kv: 0.4 },
-  ]);
-  const { pods } = fake;
-  const t = await startTestEpp({ endpoints: pods, maxBodyBytes: 4096 });
-  try {
-    // Lowest queue and KV wins, with the routing response in the EPP protocol's shape.
-    const body = chat('food-review');
-    const s = new Stream(t.client).send(requestHeaders({ 'content-length': String(body.length) })).send(requestBody(body));
-    const got = await s.responses(2);
-    assert.equal(destinationOf(got), pods[1]!.hostPort);
-    const route = got[0]!;
-    assert.equal(route.requestHeaders?.response?.clearRouteCache, true);
-    assert.equal(headerSet(route, 'content-length'), String(body.length));
-    assert.equal(route.dynamicMetadata?.fields?.['envoy.lb']?.structValue?.fields?.['x-gateway-destination-endpoint']?.stringValue, pods[1]!.hostPort);
-    assert.equal(streamedRequestBody(got), body);
-    assert.equal(got[1]!.requestBody?.response?.bodyMutation?.streamedResponse?.endOfStream, true);
-    s.endSide();
+// Both parse paths: inline, and every body through the worker pool.
+for (const [path, args] of [['inline parsing', ['--workers=0']], ['bodies parsed on a worker', ['--workers=1', '--parse-offload-bytes=0']]] as const) {
+  test(`e2e routing (${path}): lowest queue and KV wins; header-only; body in chunks; subset hints; bad bodies; over-limit body`, async () => {
+    const fake = await fakePods([
+      { waiting: 6, kv: 0.7 },
+      { waiting: 0, kv: 0.1 }, // the best on both
+      { waiting: 3, kv: 0.4 },
+    ]);
+    const { pods } = fake;
+    const t = await startTestEpp({ endpoints: pods, maxBodyBytes: 4096, args });
+    try {
+      // Lowest queue and KV wins, with the routing response in the EPP protocol's shape.
+      const body = chat('food-review');
+      const s = new Stream(t.client).send(requestHeaders({ 'content-length': String(body.length) })).send(requestBody(body));
+      const got = await s.responses(2);
+      assert.equal(destinationOf(got), pods[1]!.hostPort);
+      const route = got[0]!;
+      assert.equal(route.requestHeaders?.response?.clearRouteCache, true);
+      assert.equal(headerSet(route, 'content-length'), String(body.length));
+      assert.equal(route.dynamicMetadata?.fields?.['envoy.lb']?.structValue?.fields?.['x-gateway-destination-endpoint']?.stringValue, pods[1]!.hostPort);
+      assert.equal(streamedRequestBody(got), body);
+      assert.equal(got[1]!.requestBody?.response?.bodyMutation?.streamedResponse?.endOfStream, true);
+      s.endSide();
 
-    // Header-only (a GET): routed at once, on the header response, without Content-Length.
-    const h = new Stream(t.client).send(requestHeaders({ ':method': 'GET', ':path': '/v1/models' }, true));
-    const [headerOnly] = await h.responses(1);
-    assert.equal(destinationOf([headerOnly!]), pods[1]!.hostPort);
-    assert.equal(headerSet(headerOnly, 'content-length'), undefined);
-    h.endSide();
+      // Header-only (a GET): routed at once, on the header response, without Content-Length.
+      const h = new Stream(t.client).send(requestHeaders({ ':method': 'GET', ':path': '/v1/models' }, true));
+      const [headerOnly] = await h.responses(1);
+      assert.equal(destinationOf([headerOnly!]), pods[1]!.hostPort);
+      assert.equal(headerSet(headerOnly, 'content-length'), undefined);
+      h.endSide();
 
-    // A body split across chunks is buffered until end_of_stream, then routed whole.
-    const split = new Stream(t.client).send(requestHeaders({}));
-    for (const [i, part] of [body.slice(0, 5), body.slice(5, 20), body.slice(20)].entries()) split.send(requestBody(part, i === 2));
-    const splitGot = await split.responses(2);
-    assert.equal(streamedRequestBody(splitGot), body);
-    split.endSide();
+      // A body split across chunks is buffered until end_of_stream, then routed whole.
+      const split = new Stream(t.client).send(requestHeaders({}));
+      for (const [i, part] of [body.slice(0, 5), body.slice(5, 20), body.slice(20)].entries()) split.send(requestBody(part, i === 2));
+      const splitGot = await split.responses(2);
+      assert.equal(streamedRequestBody(splitGot), body);
+      split.endSide();
 
-    // Subset hint: only listed endpoints are candidates; a partial match routes among the matches.
-    const hint = (list: string[]) => ({
-      metadataContext: { filterMetadata: { 'envoy.lb.subset_hint': { fields: { 'x-gateway-destination-endpoint-subset': { listValue: { values: list.map((v) => ({ stringValue: v })) } } } } } },
-    });
-    const partial = new Stream(t.client).send(requestHeaders({}, false, hint([pods[2]!.hostPort, '10.9.9.9:8000']))).send(requestBody(body));
-    assert.equal(destinationOf(await partial.responses(2)), pods[2]!.hostPort, 'the best of the listed endpoints, not the best of the pool');
-    partial.endSide();
+      // Subset hint: only listed endpoints are candidates; a partial match routes among the matches.
+      const hint = (list: string[]) => ({
+        metadataContext: { filterMetadata: { 'envoy.lb.subset_hint': { fields: { 'x-gateway-destination-endpoint-subset': { listValue: { values: list.map((v) => ({ stringValue: v })) } } } } } },
+      });
+      const partial = new Stream(t.client).send(requestHeaders({}, false, hint([pods[2]!.hostPort, '10.9.9.9:8000']))).send(requestBody(body));
+      assert.equal(destinationOf(await partial.responses(2)), pods[2]!.hostPort, 'the best of the listed endpoints, not the best of the pool');
+      partial.endSide();
 
-    const cases: { name: string; messages: Parameters<Stream['send']>[0][]; status: number; body: RegExp }[] = [
-      { name: 'subset with no match', messages: [requestHeaders({}, false, hint(['10.9.9.9:8000'])), requestBody(body)], status: 503, body: /^inference error: ServiceUnavailable - no endpoint of the pool matches the subset hint \(10\.9\.9\.9:8000\)$/ },
-      { name: 'empty subset', messages: [requestHeaders({}, false, hint([])), requestBody(body)], status: 503, body: /the subset hint lists no endpoints/ },
-      { name: 'missing model', messages: [requestHeaders({}), requestBody(JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }))], status: 400, body: /^inference error: BadRequest - model not found in request body$/ },
-      { name: 'invalid JSON', messages: [requestHeaders({}), requestBody('{"model": "m", ')], status: 400, body: /^inference error: BadRequest - invalid JSON body/ },
-      { name: 'body over the limit, streamed', messages: [requestHeaders({}), requestBody('x'.repeat(3000), false), requestBody('x'.repeat(3000), false)], status: 413, body: /request body is over 3000 bytes and growing; the limit is 4096 bytes/ },
-      { name: 'body over the limit, declared', messages: [requestHeaders({ 'content-length': '999999' })], status: 413, body: /request body declares 999999 bytes; the limit is 4096 bytes/ },
-    ];
-    for (const c of cases) {
-      const e = new Stream(t.client);
-      for (const m of c.messages) e.send(m);
-      await until(() => e.ended, `${c.name}: the EPP ends the stream`);
-      const answer = immediate(e.received);
-      assert.equal(answer?.status, c.status, c.name);
-      assert.match(answer!.body, c.body, c.name);
-      assert.equal(e.received.length, 1, `${c.name}: one ImmediateResponse and nothing else`);
-      assert.equal(e.error, undefined, `${c.name}: a clean end, not a gRPC error`);
+      const cases: { name: string; messages: Parameters<Stream['send']>[0][]; status: number; body: RegExp }[] = [
+        { name: 'subset with no match', messages: [requestHeaders({}, false, hint(['10.9.9.9:8000'])), requestBody(body)], status: 503, body: /^inference error: ServiceUnavailable - no endpoint of the pool matches the subset hint \(10\.9\.9\.9:8000\)$/ },
+        { name: 'empty subset', messages: [requestHeaders({}, false, hint([])), requestBody(body)], status: 503, body: /the subset hint lists no endpoints/ },
+        { name: 'missing model', messages: [requestHeaders({}), requestBody(JSON.stringify({ messages: [{ role: 'user', content: 'x' }] }))], status: 400, body: /^inference error: BadRequest - model not found in request body$/ },
+        { name: 'invalid JSON', messages: [requestHeaders({}), requestBody('{"model": "m", ')], status: 400, body: /^inference error: BadRequest - invalid JSON body/ },
+        { name: 'body over the limit, streamed', messages: [requestHeaders({}), requestBody('x'.repeat(3000), false), requestBody('x'.repeat(3000), false)], status: 413, body: /request body is over 3000 bytes and growing; the limit is 4096 bytes/ },
+        { name: 'body over the limit, declared', messages: [requestHeaders({ 'content-length': '999999' })], status: 413, body: /request body declares 999999 bytes; the limit is 4096 bytes/ },
+      ];
+      for (const c of cases) {
+        const e = new Stream(t.client);
+        for (const m of c.messages) e.send(m);
+        await until(() => e.ended, `${c.name}: the EPP ends the stream`);
+        const answer = immediate(e.received);
+        assert.equal(answer?.status, c.status, c.name);
+        assert.match(answer!.body, c.body, c.name);
+        assert.equal(e.received.length, 1, `${c.name}: one ImmediateResponse and nothing else`);
+        assert.equal(e.error, undefined, `${c.name}: a clean end, not a gRPC error`);
+      }
+      await until(() => t.epp.extProc.openStreams === 0, 'no stream left open');
+      assert.equal((t.epp.parseOffload?.stats.offloaded ?? 0) > 0, args[0] === '--workers=1', 'the worker path ran exactly when asked for');
+      const metrics = await t.epp.metrics.metrics();
+      assert.match(metrics, /^inference_objective_request_error_total\{model_name="",target_model_name="",error_code="BadRequest"\} 4$/m, '2 bad bodies and 2 over-limit bodies, each counted once');
+      assert.match(metrics, /^inference_objective_request_error_total\{model_name="food-review",target_model_name="food-review",error_code="ServiceUnavailable"\} 2$/m);
+      assert.ok(t.epp.dataLayer.store.snapshot().endpoints.every((e) => e.load.inFlightRequests <= 4), 'only the routed requests hold in-flight counts');
+    } finally {
+      await t.close();
+      await fake.close();
     }
-    await until(() => t.epp.extProc.openStreams === 0, 'no stream left open');
-    const metrics = await t.epp.metrics.metrics();
-    assert.match(metrics, /^inference_objective_request_error_total\{model_name="",target_model_name="",error_code="BadRequest"\} 4$/m, '2 bad bodies and 2 over-limit bodies, each counted once');
-    assert.match(metrics, /^inference_objective_request_error_total\{model_name="food-review",target_model_name="food-review",error_code="ServiceUnavailable"\} 2$/m);
-    assert.ok(t.epp.dataLayer.store.snapshot().endpoints.every((e) => e.load.inFlightRequests <= 4), 'only the routed requests hold in-flight counts');
-  } finally {
-    await t.close();
-    await fake.close();
-  }
-});
+  });
+
+}
 
 test('e2e routing: LoRA affinity beats lower KV', async () => {
   const fake = await fakePods([

@@ -127,3 +127,26 @@ test('process stream: error messages name the phase problem', () => {
   assert.equal(body(run([requestHeaders({}, true), requestBody('late')]).sent[1]), 'inference error: BadRequest - request body arrived after the request was routed');
   assert.equal(body(run([requestHeaders({}), requestHeaders({})]).sent[0]), 'inference error: BadRequest - request headers arrived twice on one stream');
 });
+
+test('process stream: a body parsed on a worker routes when the parse ends; a proxy gone meanwhile gets nothing and the pick is released', async () => {
+  for (const leaves of [false, true]) {
+    const calls: StubCalls = { completed: [] };
+    const inline = stubDirector(undefined, calls);
+    let resolveRoute: (() => void) | undefined;
+    const director = {
+      ...inline,
+      routeOrOffload: (input: Parameters<typeof inline.route>[0]) => new Promise((resolve) => (resolveRoute = () => resolve(inline.route(input)))),
+      complete: inline.complete,
+    } as unknown as typeof inline;
+    const sent: ProcessingResponse[] = [];
+    const stream = new ProcessStream(director, { send: (m) => sent.push(m), end: () => {} }, { maxBodyBytes: 1 << 20, maxResponseBufferBytes: 1 << 20 });
+    stream.onMessage(requestHeaders({}));
+    stream.onMessage(requestBody('{"model":"m","prompt":"x"}'));
+    assert.equal(sent.length, 0, 'nothing is answered while the body is parsed');
+    if (leaves) stream.onClosed();
+    resolveRoute!();
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(kinds(sent), leaves ? [] : ['requestHeaders', 'requestBody']);
+    assert.deepEqual(calls.completed, leaves ? ['disconnect'] : []);
+  }
+});

@@ -21,11 +21,13 @@ export function stubDirector(error?: EppError, calls: StubCalls = { completed: [
     done: false,
     reservation: undefined,
   });
+  const route = (input: { body: Uint8Array }) => {
+    if (error) throw error;
+    return routed(input.body);
+  };
   return {
-    route: (input: { body: Uint8Array }) => {
-      if (error) throw error;
-      return routed(input.body);
-    },
+    route,
+    routeOrOffload: route,
     responseHeaders: () => {},
     responseChunk: () => {},
     complete: (_r: RoutedRequest, outcome: { kind: string }) => void calls.completed.push(outcome.kind),

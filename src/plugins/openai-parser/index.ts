@@ -1,23 +1,9 @@
 import type { ParseInput, ParsedRequest, RequestParser } from '../../framework/parser.js';
 import type { PluginRegistration } from '../../framework/plugin.js';
-import { EppError, ErrorCodes } from '../../errors.js';
-import { apiFromPath, validateBody } from '../../request/openai-api.js';
-import { prefixBytes } from '../../request/prefix-text.js';
 import { spliceModel } from '../../request/model-splice.js';
+import { parsedFromSummary, parseJsonBody, summarizeOpenAiBody } from '../../request/openai-summary.js';
 
 export const OPENAI_PARSER = 'openai-parser';
-
-const decoder = new TextDecoder();
-
-function parseJson(body: Uint8Array): unknown {
-  if (body.length === 0) throw new EppError(ErrorCodes.BAD_REQUEST, 'request body is empty');
-  try {
-    return JSON.parse(decoder.decode(body));
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new EppError(ErrorCodes.BAD_REQUEST, `invalid JSON body: ${message}`, { cause: err });
-  }
-}
 
 /**
  * Parses OpenAI-style bodies (completions, chat completions, responses, conversations, embeddings): the
@@ -28,19 +14,15 @@ export class OpenAiParser implements RequestParser {
   constructor(readonly name: string) {}
 
   parse(input: ParseInput): ParsedRequest {
-    const api = apiFromPath(input.path);
-    const v = validateBody(api, parseJson(input.body));
-    return {
-      model: v.model,
-      body: { api, json: v.json, prefixText: prefixBytes(api, v.json, input.body), cacheSalt: v.cacheSalt, stream: v.stream },
-    };
+    const { summary, json } = summarizeOpenAiBody(input.path, input.body);
+    return parsedFromSummary(input.body, summary, json);
   }
 
   rewriteModel(input: ParseInput, parsed: ParsedRequest, targetModel: string): Uint8Array {
     if (targetModel === parsed.model) return input.body;
     const spliced = spliceModel(input.body, targetModel);
     if (spliced) return spliced;
-    const json = parsed.body.json ?? (parseJson(input.body) as Record<string, unknown>);
+    const json = parsed.body.json ?? (parseJsonBody(input.body) as Record<string, unknown>);
     return Buffer.from(JSON.stringify({ ...json, model: targetModel }));
   }
 }

@@ -1,0 +1,44 @@
+/**
+ * Everything the openai-parser learns from a body, in a form that can cross a thread boundary: the API,
+ * model, stream flag, cache salt and where the prefix bytes lie (ranges, not bytes). The parser runs it
+ * inline; the parse worker runs the same function, so both paths give the same answer by construction.
+ */
+import type { ParsedRequest } from '../framework/parser.js';
+import { EppError, ErrorCodes } from '../errors.js';
+import { apiFromPath, validateBody, type OpenAiApi } from './openai-api.js';
+import type { Range } from './json-scan.js';
+import { prefixFromRanges, prefixRanges, prefixText } from './prefix-text.js';
+
+export interface BodySummary {
+  readonly api: OpenAiApi;
+  readonly model: string;
+  readonly stream: boolean;
+  readonly cacheSalt: string;
+  /** Undefined when the body could not be scanned; the prefix then comes from the parsed JSON. */
+  readonly prefixRanges: readonly (Range | undefined)[] | undefined;
+}
+
+const decoder = new TextDecoder();
+
+export function parseJsonBody(body: Uint8Array): unknown {
+  if (body.length === 0) throw new EppError(ErrorCodes.BAD_REQUEST, 'request body is empty');
+  try {
+    return JSON.parse(decoder.decode(body));
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new EppError(ErrorCodes.BAD_REQUEST, `invalid JSON body: ${message}`, { cause: err });
+  }
+}
+
+/** Parses and validates; throws an EppError (BAD_REQUEST) naming the problem. */
+export function summarizeOpenAiBody(path: string, body: Uint8Array): { summary: BodySummary; json: Readonly<Record<string, unknown>> } {
+  const api = apiFromPath(path);
+  const v = validateBody(api, parseJsonBody(body));
+  return { summary: { api, model: v.model, stream: v.stream, cacheSalt: v.cacheSalt, prefixRanges: prefixRanges(api, body) }, json: v.json };
+}
+
+/** The scheduling view of a summarised body. `json` is absent when the summary came from a worker. */
+export function parsedFromSummary(body: Uint8Array, s: BodySummary, json?: Readonly<Record<string, unknown>>): ParsedRequest {
+  const prefix = s.prefixRanges ? prefixFromRanges(s.api, body, s.prefixRanges) : prefixText(s.api, json ?? (parseJsonBody(body) as Record<string, unknown>));
+  return { model: s.model, body: { api: s.api, ...(json ? { json } : {}), prefixText: prefix, cacheSalt: s.cacheSalt, stream: s.stream } };
+}

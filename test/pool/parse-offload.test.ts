@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { OpenAiParser } from '../../src/plugins/openai-parser/index.js';
+import { ParseOffload } from '../../src/pool/parse-offload.js';
+import { EppError } from '../../src/errors.js';
+
+const parser = new OpenAiParser('openai-parser');
+const big = 'a long document line. '.repeat(20_000);
+const bodies: [string, string][] = [
+  ['/v1/chat/completions', JSON.stringify({ model: 'm', messages: [{ role: 'user', content: big }], stream: true, cache_salt: 's' })],
+  ['/v1/completions', JSON.stringify({ model: 'm', prompt: `say "${big}"` })],
+  ['/v1/responses', JSON.stringify({ model: 'm', instructions: 'be brief', input: [{ role: 'user', content: big }] })],
+  ['/v1/embeddings', JSON.stringify({ model: 'e', input: [big, 'b'] })],
+  ['/v1/conversations', JSON.stringify({ items: [{ type: 'message', text: big }] })],
+];
+const bad: [string, string][] = [
+  ['/v1/chat/completions', '{"model": "m", "messages": '],
+  ['/v1/chat/completions', JSON.stringify({ messages: [{ role: 'user', content: big }] })],
+  ['/v1/chat/completions', JSON.stringify({ model: 'm', messages: [] })],
+  ['/v1/completions', ''],
+];
+
+const inputOf = ([path, body]: [string, string]) => ({ path, headers: {}, body: Buffer.from(body) });
+const errorOf = async (f: () => unknown) => {
+  try {
+    await f();
+  } catch (err) {
+    return { code: (err as EppError).code, message: (err as Error).message, isEpp: err instanceof EppError };
+  }
+  return undefined;
+};
+
+test('parse offload: the worker gives what the inline parser gives, errors included', async () => {
+  const offload = new ParseOffload({ workers: 1, minBytes: 1000 });
+  try {
+    for (const b of bodies) {
+      const input = inputOf(b);
+      assert.equal(offload.wants(input.body), true);
+      const inline = parser.parse(input);
+      const off = await offload.parse(input);
+      assert.equal(off.model, inline.model, b[0]);
+      assert.deepEqual({ ...off.body, json: undefined, prefixText: undefined }, { ...inline.body, json: undefined, prefixText: undefined }, b[0]);
+      assert.ok(Buffer.from(off.body.prefixText).equals(Buffer.from(inline.body.prefixText)), `${b[0]}: same prefix bytes`);
+      assert.equal(off.body.json, undefined, 'the parsed JSON stays in the worker');
+    }
+    for (const b of bad) {
+      const want = await errorOf(() => parser.parse(inputOf(b)));
+      assert.ok(want, `${b[1].slice(0, 20)} is bad inline`);
+      assert.deepEqual(await errorOf(() => offload.parse(inputOf(b))), want);
+    }
+    assert.equal(offload.wants(Buffer.alloc(999)), false);
+    assert.deepEqual(offload.stats, { offloaded: bodies.length + bad.length, fallbacks: 0 });
+  } finally {
+    await offload.close();
+  }
+});
+
+test('parse offload: a worker that throws or hangs costs a fallback, not the request', async () => {
+  const filename = fileURLToPath(new URL('../fixtures/failing-parse-worker.js', import.meta.url));
+  for (const mode of ['throw', 'hang']) {
+    const warnings: string[] = [];
+    const offload = new ParseOffload({ workers: 1, minBytes: 0, taskTimeoutMs: 200, filename, log: { warn: (_o, m) => warnings.push(m) }, workerData: { mode } });
+    try {
+      const input = inputOf(bodies[0]!);
+      const got = await offload.parse(input);
+      assert.equal(got.model, 'm', mode);
+      assert.equal(got.body.stream, true, mode);
+      assert.deepEqual(offload.stats, { offloaded: 1, fallbacks: 1 }, mode);
+      assert.deepEqual(warnings, ['parse worker failed; parsing inline'], mode);
+    } finally {
+      await offload.close();
+    }
+  }
+});
+
+test('parse offload: bad options name the option', () => {
+  assert.throws(() => new ParseOffload({ workers: 0, minBytes: 0 }), /options\.workers must be an integer >= 1, got 0/);
+  assert.throws(() => new ParseOffload({ workers: 1, minBytes: -1 }), /options\.minBytes must be >= 0, got -1/);
+});
