@@ -88,6 +88,8 @@ export class ProcessStream {
   #routed: RoutedRequest | undefined;
   #response: ResponseBody | undefined;
   #responseStatus = 0;
+  /** Messages that arrived while the body was being parsed on a worker. */
+  #waiting: ProcessingRequest[] = [];
 
   constructor(director: Director, io: StreamIO, options: StreamOptions = DEFAULT_STREAM_OPTIONS) {
     this.#director = director;
@@ -102,6 +104,8 @@ export class ProcessStream {
 
   onMessage(message: ProcessingRequest): void {
     if (this.#phase === 'finished') return;
+    // While a worker parses the body, later messages wait their turn: phases are answered in order.
+    if (this.#phase === 'parsing') return void this.#waiting.push(message);
     try {
       if (message.protocolConfig) {
         this.#requestMode = message.protocolConfig.requestBodyMode || BodySendMode.FULL_DUPLEX_STREAMED;
@@ -168,13 +172,20 @@ export class ProcessStream {
     this.#phase = 'parsing';
     routed.then(
       (r) => {
-        if (this.#phase === 'parsing') return this.#answerRoute(r, true);
-        this.#director.complete(r, { kind: 'disconnect' });
+        if (this.#phase !== 'parsing') return this.#director.complete(r, { kind: 'disconnect' });
+        this.#answerRoute(r, true);
+        this.#drainWaiting();
       },
       (err: unknown) => {
         if (this.#phase === 'parsing') this.#fail(err);
       },
     );
+  }
+
+  #drainWaiting(): void {
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const m of waiting) this.onMessage(m);
   }
 
   #answerRoute(routed: RoutedRequest, withBody: boolean): void {

@@ -128,7 +128,7 @@ test('process stream: error messages name the phase problem', () => {
   assert.equal(body(run([requestHeaders({}), requestHeaders({})]).sent[0]), 'inference error: BadRequest - request headers arrived twice on one stream');
 });
 
-test('process stream: a body parsed on a worker routes when the parse ends; a proxy gone meanwhile gets nothing and the pick is released', async () => {
+test('process stream: a body parsed on a worker routes when the parse ends, later messages answered after it; a proxy gone meanwhile gets nothing and the pick is released', async () => {
   for (const leaves of [false, true]) {
     const calls: StubCalls = { completed: [] };
     const inline = stubDirector(undefined, calls);
@@ -142,11 +142,12 @@ test('process stream: a body parsed on a worker routes when the parse ends; a pr
     const stream = new ProcessStream(director, { send: (m) => sent.push(m), end: () => {} }, { maxBodyBytes: 1 << 20, maxResponseBufferBytes: 1 << 20 });
     stream.onMessage(requestHeaders({}));
     stream.onMessage(requestBody('{"model":"m","prompt":"x"}'));
+    stream.onMessage(responseHeaders({ ':status': '200' })); // a proxy that sends ahead: answered in order
     assert.equal(sent.length, 0, 'nothing is answered while the body is parsed');
     if (leaves) stream.onClosed();
     resolveRoute!();
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(kinds(sent), leaves ? [] : ['requestHeaders', 'requestBody']);
+    assert.deepEqual(kinds(sent), leaves ? [] : ['requestHeaders', 'requestBody', 'responseHeaders']);
     assert.deepEqual(calls.completed, leaves ? ['disconnect'] : []);
   }
 });
