@@ -90,6 +90,8 @@ export class ProcessStream {
   #responseStatus = 0;
   /** Messages that arrived while the body was being parsed on a worker. */
   #waiting: ProcessingRequest[] = [];
+  /** The proxy half-closed during the parse: end once the waiting messages are answered. */
+  #endWhenIdle = false;
 
   constructor(director: Director, io: StreamIO, options: StreamOptions = DEFAULT_STREAM_OPTIONS) {
     this.#director = director;
@@ -135,10 +137,24 @@ export class ProcessStream {
     }
   }
 
-  /** The proxy's side ended or broke: whatever was routed and not finished is a disconnect. */
+  /** The proxy's side broke (cancel, error): whatever was routed and not finished is a disconnect. */
   onClosed(): void {
     if (this.#phase === 'finished') return;
     this.#complete({ kind: 'disconnect' });
+  }
+
+  /**
+   * The proxy half-closed: no more messages. What it already sent is still answered (a body on a worker
+   * finishes, waiting messages are answered), then the stream ends; a request left unfinished then is a
+   * disconnect.
+   */
+  onHalfClose(): void {
+    if (this.#phase === 'parsing') {
+      this.#endWhenIdle = true;
+      return;
+    }
+    this.onClosed();
+    this.#io.end();
   }
 
   #onRequestHeaders(message: ProcessingRequest, h: HttpHeaders): void {
@@ -177,7 +193,7 @@ export class ProcessStream {
         this.#drainWaiting();
       },
       (err: unknown) => {
-        if (this.#phase === 'parsing') this.#fail(err);
+        if (this.#phase === 'parsing') this.#fail(err); // the error ends the stream; waiting messages go unanswered
       },
     );
   }
@@ -186,6 +202,7 @@ export class ProcessStream {
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const m of waiting) this.onMessage(m);
+    if (this.#endWhenIdle && this.#phase !== 'parsing') this.onHalfClose();
   }
 
   #answerRoute(routed: RoutedRequest, withBody: boolean): void {

@@ -62,10 +62,7 @@ export class ExtProcService {
       stream.onClosed();
     };
     call.on('data', (m: ProcessingRequest) => stream.onMessage(m));
-    call.on('end', () => {
-      stream.onClosed();
-      end();
-    });
+    call.on('end', () => stream.onHalfClose());
     call.on('error', closed);
     call.on('cancelled', closed);
     call.on('close', closed);

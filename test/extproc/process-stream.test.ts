@@ -128,8 +128,8 @@ test('process stream: error messages name the phase problem', () => {
   assert.equal(body(run([requestHeaders({}), requestHeaders({})]).sent[0]), 'inference error: BadRequest - request headers arrived twice on one stream');
 });
 
-test('process stream: a body parsed on a worker routes when the parse ends, later messages answered after it; a proxy gone meanwhile gets nothing and the pick is released', async () => {
-  for (const leaves of [false, true]) {
+test('process stream: a body parsed on a worker routes when the parse ends, later messages answered after it; a cancel meanwhile releases the pick; a half-close waits', async () => {
+  for (const proxy of ['stays', 'cancels', 'half-closes'] as const) {
     const calls: StubCalls = { completed: [] };
     const inline = stubDirector(undefined, calls);
     let resolveRoute: (() => void) | undefined;
@@ -139,15 +139,19 @@ test('process stream: a body parsed on a worker routes when the parse ends, late
       complete: inline.complete,
     } as unknown as typeof inline;
     const sent: ProcessingResponse[] = [];
-    const stream = new ProcessStream(director, { send: (m) => sent.push(m), end: () => {} }, { maxBodyBytes: 1 << 20, maxResponseBufferBytes: 1 << 20 });
+    let ended = 0;
+    const stream = new ProcessStream(director, { send: (m) => sent.push(m), end: () => ended++ }, { maxBodyBytes: 1 << 20, maxResponseBufferBytes: 1 << 20 });
     stream.onMessage(requestHeaders({}));
     stream.onMessage(requestBody('{"model":"m","prompt":"x"}'));
     stream.onMessage(responseHeaders({ ':status': '200' })); // a proxy that sends ahead: answered in order
     assert.equal(sent.length, 0, 'nothing is answered while the body is parsed');
-    if (leaves) stream.onClosed();
+    if (proxy === 'cancels') stream.onClosed();
+    if (proxy === 'half-closes') stream.onHalfClose();
+    assert.equal(ended, 0, `${proxy}: the stream stays open until the parse ends`);
     resolveRoute!();
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(kinds(sent), leaves ? [] : ['requestHeaders', 'requestBody', 'responseHeaders']);
-    assert.deepEqual(calls.completed, leaves ? ['disconnect'] : []);
+    assert.deepEqual(kinds(sent), proxy === 'cancels' ? [] : ['requestHeaders', 'requestBody', 'responseHeaders'], proxy);
+    assert.deepEqual(calls.completed, proxy === 'stays' ? [] : ['disconnect'], proxy);
+    assert.equal(ended, proxy === 'half-closes' ? 1 : 0, proxy);
   }
 });
