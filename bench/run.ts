@@ -2,6 +2,7 @@
 import { runSchedulingBench } from './scheduling.bench.js';
 import { runExtractBench } from './extract.bench.js';
 import { runScrapeBench } from './scrape.bench.js';
+import { runParseOffloadBench } from './parse-offload.bench.js';
 
 const fmt = (n: number) => n.toFixed(1).padStart(9);
 
@@ -20,3 +21,9 @@ console.log(
   `\nScraping, ${scrape.endpoints} endpoints every 50 ms for ${scrape.seconds.toFixed(1)} s: ${scrape.pagesPerSec.toFixed(0)} pages/s, ` +
     `collector CPU ${scrape.cores.toFixed(3)} core (page servers run in another process)`,
 );
+
+console.log('\nBody parsing: main-thread time per request, inline against a worker (event-loop utilisation; the worker\'s own time not counted)');
+console.log('  body KB   inline µs   worker µs   worker latency µs');
+for (const r of await runParseOffloadBench()) {
+  console.log(`${String(r.bodyKB).padStart(9)} ${r.inlineMainUs.toFixed(0).padStart(11)} ${r.offloadMainUs.toFixed(0).padStart(11)} ${r.offloadLatencyUs.toFixed(0).padStart(19)}`);
+}

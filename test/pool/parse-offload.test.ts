@@ -78,3 +78,8 @@ test('parse offload: bad options name the option', () => {
   assert.throws(() => new ParseOffload({ workers: 0, minBytes: 0 }), /options\.workers must be an integer >= 1, got 0/);
   assert.throws(() => new ParseOffload({ workers: 1, minBytes: -1 }), /options\.minBytes must be >= 0, got -1/);
 });
+
+test('parse offload: --workers auto leaves 2-core machines inline and uses the cores beyond two', async () => {
+  const { autoWorkers } = await import('../../src/pool/parse-offload.js');
+  assert.deepEqual([1, 2, 3, 8].map((cores) => autoWorkers(cores)), [0, 0, 1, 6]);
+});
