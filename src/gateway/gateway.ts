@@ -33,7 +33,8 @@ const has = (o: object | undefined | null, key: string): boolean => !!o && Objec
 /** lower-case name → values, in arrival order. */
 type Headers = Map<string, string[]>;
 
-class EppError extends Error {}
+/** The ext_proc link to the EPP failed (not an error the EPP answered with). */
+class EppLinkError extends Error {}
 class PodError extends Error {}
 
 function fromRaw(raw: string[]): Headers {
@@ -173,9 +174,9 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       try {
         msg = await stream.next();
       } catch (err) {
-        throw new EppError(`ext_proc stream to the EPP at ${opts.eppTarget} failed while waiting for ${what}: ${(err as Error).message}`);
+        throw new EppLinkError(`ext_proc stream to the EPP at ${opts.eppTarget} failed while waiting for ${what}: ${(err as Error).message}`);
       }
-      if (!msg) throw new EppError(`the EPP at ${opts.eppTarget} ended the ext_proc stream before ${what}`);
+      if (!msg) throw new EppLinkError(`the EPP at ${opts.eppTarget} ended the ext_proc stream before ${what}`);
       return msg;
     };
 
@@ -227,7 +228,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       }
 
       const destination = destinationOf(upHeaders, metadata);
-      if (!destination) throw new EppError(`the EPP at ${opts.eppTarget} picked no destination (no ${DESTINATION_HEADER} header or envoy.lb metadata)`);
+      if (!destination) throw new EppLinkError(`the EPP at ${opts.eppTarget} picked no destination (no ${DESTINATION_HEADER} header or envoy.lb metadata)`);
       if (gone) return;
 
       // 3. Proxy to the pod.
@@ -280,7 +281,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         try {
           m = await stream.next();
         } catch (err) {
-          throw new EppError(`ext_proc stream to the EPP at ${opts.eppTarget} failed during the response body: ${(err as Error).message}`);
+          throw new EppLinkError(`ext_proc stream to the EPP at ${opts.eppTarget} failed during the response body: ${(err as Error).message}`);
         }
         if (!m || gone) break;
         if (m.immediateResponse) {
@@ -301,7 +302,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       if (gone) return;
       const message = (err as Error).message;
       opts.log?.warn(`gateway: ${method} ${path}: ${message}`);
-      if (err instanceof EppError || err instanceof PodError) replyText(res, 502, `${message}\n`);
+      if (err instanceof EppLinkError || err instanceof PodError) replyText(res, 502, `${message}\n`);
       else replyText(res, 500, `gateway error: ${message}\n`);
     }
   }
