@@ -63,6 +63,8 @@ export interface RouteInput {
   readonly headerOnly: boolean;
   /** `ip:port` list from the proxy's subset hint; undefined when there was none. */
   readonly subset: readonly string[] | undefined;
+  /** performance.now() when the request's headers arrived: request durations count from there. */
+  readonly receivedAt?: number;
 }
 
 export interface RoutedRequest {
@@ -139,7 +141,7 @@ export class Director {
   }
 
   #decide(input: RouteInput, parsed: ParsedRequest, labels: { incoming: string; target: string }): RoutedRequest {
-    const startedAt = performance.now();
+    const startedAt = input.receivedAt ?? performance.now();
     const { headers } = input;
     const incoming = parsed.model;
     labels.incoming = incoming;

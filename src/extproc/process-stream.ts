@@ -88,6 +88,7 @@ export class ProcessStream {
   #routed: RoutedRequest | undefined;
   #response: ResponseBody | undefined;
   #responseStatus = 0;
+  #receivedAt = 0;
   /** Messages that arrived while the body was being parsed on a worker. */
   #waiting: ProcessingRequest[] = [];
   /** The proxy half-closed during the parse: end once the waiting messages are answered. */
@@ -159,11 +160,12 @@ export class ProcessStream {
 
   #onRequestHeaders(message: ProcessingRequest, h: HttpHeaders): void {
     if (this.#phase !== 'request-headers') throw new EppError(ErrorCodes.BAD_REQUEST, 'request headers arrived twice on one stream');
+    this.#receivedAt = performance.now();
     this.#headers = headerRecord(h.headers);
     this.#subset = subsetHint(message, this.#headers);
     const declared = Number(this.#headers['content-length']);
     if (declared > this.#o.maxBodyBytes) throw tooLarge(this.#o.maxBodyBytes, `declares ${declared} bytes`);
-    if (h.endOfStream) return this.#answerRoute(this.#director.route({ headers: this.#headers, body: EMPTY, headerOnly: true, subset: this.#subset }), false);
+    if (h.endOfStream) return this.#answerRoute(this.#director.route({ headers: this.#headers, body: EMPTY, headerOnly: true, subset: this.#subset, receivedAt: this.#receivedAt }), false);
     this.#phase = 'request-body';
     // BUFFERED: Envoy waits for this answer before it sends the body; the route goes on the body answer.
     if (this.#requestMode === BodySendMode.BUFFERED) this.#io.send({ requestHeaders: { response: {} } });
@@ -181,7 +183,7 @@ export class ProcessStream {
   #routeWithBody(): void {
     const body = this.#body.length === 1 ? this.#body[0]! : Buffer.concat(this.#body);
     this.#body = [];
-    const routed = this.#director.routeOrOffload({ headers: this.#headers, body, headerOnly: false, subset: this.#subset });
+    const routed = this.#director.routeOrOffload({ headers: this.#headers, body, headerOnly: false, subset: this.#subset, receivedAt: this.#receivedAt });
     if (!(routed instanceof Promise)) return this.#answerRoute(routed, true);
     // Parsing on a worker: the stream waits; a proxy that leaves meanwhile gets nothing, and whatever the
     // pick reserved is released at once.
