@@ -10,11 +10,10 @@ import type { Options } from './cli.js';
 import type { Logger } from './observability/logger.js';
 import { loadConfig, type LoadedConfig } from './config/loader.js';
 import { Registry } from './framework/registry.js';
-import type { Plugin } from './framework/plugin.js';
 import { isRequestParser, type RequestParser } from './framework/parser.js';
 import { isSaturationDetector, type SaturationDetector } from './framework/saturation.js';
 import { registerInTreePlugins } from './plugins/index.js';
-import { registration as openaiParser } from './plugins/openai-parser/index.js';
+import { OpenAiParser, registration as openaiParser } from './plugins/openai-parser/index.js';
 import { registration as utilizationDetector, detectorOverrides } from './plugins/utilization-detector/index.js';
 import { systemRandom } from './scheduling/random.js';
 import { ProfileScheduler } from './scheduling/scheduler.js';
@@ -28,12 +27,12 @@ import { registerPoolMetrics } from './observability/pool-metrics.js';
 import { ExtProcService } from './extproc/server.js';
 import { DEFAULT_STREAM_OPTIONS } from './extproc/process-stream.js';
 import { ResourceFile } from './resources/resource-file.js';
-import { OpenAiParser } from './plugins/openai-parser/index.js';
 import { autoWorkers, ParseOffload } from './pool/parse-offload.js';
 import { priorityOf, rewriteTarget } from './resources/model-rewrite.js';
 import { HealthService } from './server/health.js';
 import { serverCredentials } from './server/tls.js';
 import { startMetricsServer } from './server/metrics-server.js';
+import { pluginOf } from './config/plugin-ref.js';
 import { ConfigError } from './errors.js';
 
 export interface EppStartOptions {
@@ -57,18 +56,21 @@ export interface RunningEpp {
   close(): Promise<void>;
 }
 
-function pluginRef<T extends Plugin>(config: LoadedConfig, ref: string | undefined, path: string, is: (p: Plugin) => p is T, kind: string): T | undefined {
-  if (!ref) return undefined;
-  const plugin = config.plugins.get(ref)!; // the loader checked the reference
-  if (!is(plugin)) throw new ConfigError(path, `plugin "${ref}" (${plugin.type}) is not ${kind}`);
-  return plugin;
-}
 
 function bind(server: grpc.Server, address: string, credentials: grpc.ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port))));
 }
 
 const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+
+/** A port that cannot be had is a start-up error naming the flag that chose it. */
+async function listening<T>(flag: string, address: string, listen: () => Promise<T>): Promise<T> {
+  try {
+    return await listen();
+  } catch (err) {
+    throw new ConfigError(flag, `cannot listen on ${address}: ${(err as Error).message}`);
+  }
+}
 
 export async function startEpp(options: Options, log: Logger, start: EppStartOptions = {}): Promise<RunningEpp> {
   const host = start.host ?? '0.0.0.0';
@@ -78,10 +80,12 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
   const config = loadConfig({ configFile: options.configFile || undefined, configText: options.configText || undefined }, registry, services, pluginLog);
 
   const parser: RequestParser =
-    pluginRef(config, config.raw.parser?.pluginRef, 'parser.pluginRef', isRequestParser, 'a request parser') ??
+    (config.raw.parser ? pluginOf(config, config.raw.parser.pluginRef, 'parser.pluginRef', isRequestParser, 'a request parser') : undefined) ??
     (openaiParser.factory(openaiParser.type, undefined, { warn: pluginLog.warn, plugin: () => undefined, services }) as RequestParser);
   const saturation: SaturationDetector =
-    pluginRef(config, config.raw.saturationDetector?.pluginRef, 'saturationDetector.pluginRef', isSaturationDetector, 'a saturation detector') ??
+    (config.raw.saturationDetector?.pluginRef
+      ? pluginOf(config, config.raw.saturationDetector.pluginRef, 'saturationDetector.pluginRef', isSaturationDetector, 'a saturation detector')
+      : undefined) ??
     (utilizationDetector.factory(utilizationDetector.type, detectorOverrides(config.raw.saturationDetector), { warn: pluginLog.warn, plugin: () => undefined, services }) as SaturationDetector);
 
   const metrics = new PromRegistry();
@@ -144,7 +148,8 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
           setTimeout(() => (grpcServer.forceShutdown(), resolve()), 2000).unref();
         }),
     );
-    const grpcPort = await bind(grpcServer, hostPort(host, options.grpcPort), tls.credentials);
+    const grpcAddress = hostPort(host, options.grpcPort);
+    const grpcPort = await listening('--grpc-port', grpcAddress, () => bind(grpcServer, grpcAddress, tls.credentials));
 
     const health = new HealthService(() => dataLayer.store.isReady);
     const healthServer = new grpc.Server();
@@ -153,10 +158,11 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
       health.close();
       healthServer.forceShutdown();
     });
-    const healthPort = await bind(healthServer, hostPort(host, options.grpcHealthPort), grpc.ServerCredentials.createInsecure());
+    const healthAddress = hostPort(host, options.grpcHealthPort);
+    const healthPort = await listening('--grpc-health-port', healthAddress, () => bind(healthServer, healthAddress, grpc.ServerCredentials.createInsecure()));
     void dataLayer.store.whenReady().then(() => health.notify());
 
-    const metricsServer = await startMetricsServer(metrics, options.metricsPort, host);
+    const metricsServer = await listening('--metrics-port', hostPort(host, options.metricsPort), () => startMetricsServer(metrics, options.metricsPort, host));
     cleanups.push(() => metricsServer.close());
 
     log.info({ grpcPort, healthPort, metricsPort: metricsServer.port, tls: options.secureServing, parser: parser.name, parseWorkers: offload ? workers : 0, profiles: [...scheduler.profiles.keys()] }, 'EPP serving');

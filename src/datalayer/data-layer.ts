@@ -5,11 +5,10 @@
  * false, as the Go EPP injects them).
  */
 import type { Endpoint, EndpointMetadata } from '../framework/endpoint.js';
-import type { Plugin } from '../framework/plugin.js';
 import { isEndpointDiscovery, type DiscoverySink, type EndpointDiscovery } from '../framework/discovery.js';
 import type { LoadedConfig } from '../config/instantiate.js';
+import { pluginOf } from '../config/plugin-ref.js';
 import type { LoadTracker } from '../director/load-tracker.js';
-import { ConfigError } from '../errors.js';
 import { CoreMetricsExtractor } from '../plugins/core-metrics-extractor/index.js';
 import { MetricsDataSource } from '../plugins/metrics-data-source/index.js';
 import { EndpointStore } from './endpoint-store.js';
@@ -37,11 +36,6 @@ export interface DataLayer {
   close(): Promise<void>;
 }
 
-function pluginOf<T extends Plugin>(config: LoadedConfig, name: string, path: string, is: (p: Plugin) => p is T, kind: string): T {
-  const plugin = config.plugins.get(name)!; // the loader checked that it exists
-  if (!is(plugin)) throw new ConfigError(path, `plugin "${name}" (${plugin.type}) is not ${kind}`);
-  return plugin;
-}
 
 /** The collector settings the config asks for, or undefined when it asks for no metrics collection. */
 function collectorSettings(config: LoadedConfig): Partial<CollectorOptions> | undefined {
