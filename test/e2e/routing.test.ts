@@ -119,12 +119,16 @@ schedulingProfiles:
   }
 });
 
-test('e2e routing: no pods is a 503 that says so; shedding a sheddable request while saturated, routing a critical one', async () => {
+test('e2e routing: no pods is a 503 that says so (a bad body there is still a 400); shedding a sheddable request while saturated, routing a critical one', async () => {
   const empty = await startTestEpp({ endpoints: [] });
   try {
     const s = new Stream(empty.client).send(requestHeaders({})).send(requestBody(chat('m')));
     await until(() => s.ended, 'the stream ends');
     assert.deepEqual(immediate(s.received), { status: 503, body: 'inference error: ServiceUnavailable - no endpoints available in the inference pool' });
+    // The body is checked before candidates are looked for: a bad body is a 400 even with no pods.
+    const bad = new Stream(empty.client).send(requestHeaders({})).send(requestBody('{"prompt": "no model"}'));
+    await until(() => bad.ended, 'the bad stream ends');
+    assert.equal(immediate(bad.received)?.status, 400);
   } finally {
     await empty.close();
   }
