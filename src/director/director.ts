@@ -71,7 +71,8 @@ export interface RoutedRequest {
   readonly request: InferenceRequest;
   /** Primary first, then fallbacks, as `ip:port`. */
   readonly destinations: readonly string[];
-  readonly endpoint: Endpoint;
+  /** The primary pick; moved by `served` when the proxy reports that a fallback served the request. */
+  endpoint: Endpoint;
   /** The body to forward (rewritten when the target model differs); `changed` says whether it did. */
   readonly body: Uint8Array;
   readonly bodyChanged: boolean;
@@ -79,7 +80,7 @@ export interface RoutedRequest {
   readonly startedAt: number;
   /** Set by `complete`; a second call is ignored. */
   done: boolean;
-  readonly reservation: Reservation | undefined;
+  reservation: Reservation | undefined;
 }
 
 export const HEADER_OBJECTIVE = 'x-gateway-inference-objective';
@@ -209,6 +210,21 @@ export class Director {
   rejected(err: unknown): void {
     if (err && typeof err === 'object' && this.#counted.has(err)) return;
     this.#p.observer?.failed('', '', err instanceof EppError ? err.code : ErrorCodes.INTERNAL);
+  }
+
+  /**
+   * The proxy says which endpoint served the request (`x-gateway-destination-endpoint-served`). When a
+   * fallback did, the in-flight reservation moves there and response plugins see that endpoint.
+   */
+  served(routed: RoutedRequest, hostPort: string): void {
+    if (routed.done || hostPort === routed.endpoint.hostPort || !routed.destinations.includes(hostPort)) return;
+    const endpoint = this.#p.snapshot().endpoints.find((e) => e.hostPort === hostPort);
+    if (!endpoint) return;
+    if (routed.reservation) {
+      this.#p.tracker.release(routed.reservation);
+      routed.reservation = this.#p.tracker.reserve(endpoint.key, routed.reservation.tokens);
+    }
+    routed.endpoint = endpoint;
   }
 
   responseHeaders(routed: RoutedRequest, info: ResponseHeadersInfo): void {

@@ -26,6 +26,8 @@ import { ResponseBody } from './response-body.js';
 export const DESTINATION_HEADER = 'x-gateway-destination-endpoint';
 export const SUBSET_HEADER = 'x-gateway-destination-endpoint-subset';
 export const LB_NAMESPACE = 'envoy.lb';
+/** Where the proxy reports, on the response path, which endpoint served the request. */
+export const SERVED_KEY = 'x-gateway-destination-endpoint-served';
 export const SUBSET_NAMESPACE = 'envoy.lb.subset_hint';
 /** The Go EPP's chunk size for bodies sent back in streamed_response. */
 export const STREAM_CHUNK_BYTES = 62_000;
@@ -124,7 +126,7 @@ export class ProcessStream {
           if (this.#phase === 'request-body') this.#routeWithBody();
           return;
         case 'responseHeaders':
-          return this.#onResponseHeaders(message.responseHeaders!);
+          return this.#onResponseHeaders(message, message.responseHeaders!);
         case 'responseBody':
           return this.#onResponseBody(message.responseBody!);
         case 'responseTrailers':
@@ -228,12 +230,14 @@ export class ProcessStream {
     }
   }
 
-  #onResponseHeaders(h: HttpHeaders): void {
+  #onResponseHeaders(message: ProcessingRequest, h: HttpHeaders): void {
     const headers = headerRecord(h.headers);
     this.#responseStatus = Number(headers[':status']) || 200;
     const routed = this.#routed;
     const common: CommonResponse = {};
     if (routed) {
+      const served = message.metadataContext?.filterMetadata?.[LB_NAMESPACE]?.fields?.[SERVED_KEY]?.stringValue;
+      if (served) this.#director.served(routed, served);
       this.#director.responseHeaders(routed, { status: this.#responseStatus, headers });
       const { incomingModel, targetModel } = routed.request;
       const rewrite = incomingModel && targetModel !== incomingModel ? { from: targetModel, to: incomingModel } : undefined;

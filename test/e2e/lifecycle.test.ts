@@ -92,3 +92,37 @@ test('e2e lifecycle: rewrites by header and by rule, responses renamed back, SSE
     await fake.close();
   }
 });
+
+test('e2e lifecycle: fallbacks are offered comma-joined, and when the proxy reports a fallback served, the in-flight count moves there', async () => {
+  const fake = await fakePods([{ waiting: 0, kv: 0.1 }, { waiting: 4, kv: 0.5 }]);
+  const t = await startTestEpp({
+    endpoints: fake.pods,
+    config: `plugins:
+- type: queue-scorer
+- type: max-score-picker
+  parameters: {maxNumOfEndpoints: 2}
+schedulingProfiles:
+- name: default
+  plugins: [{pluginRef: queue-scorer}, {pluginRef: max-score-picker}]`,
+  });
+  const inFlight = () => Object.fromEntries(t.epp.dataLayer.store.snapshot().endpoints.map((e) => [e.hostPort, e.load.inFlightRequests]));
+  const [best, fallback] = fake.pods.map((p) => p.hostPort);
+  try {
+    const s = new Stream(t.client).send(requestHeaders({})).send(requestBody(chat('m')));
+    assert.equal(destinationOf(await s.responses(2)), `${best},${fallback}`);
+    assert.deepEqual(inFlight(), { [best!]: 1, [fallback!]: 0 });
+    s.send({
+      ...responseHeaders({ ':status': '200', 'content-type': 'application/json' }),
+      metadataContext: { filterMetadata: { 'envoy.lb': { fields: { 'x-gateway-destination-endpoint-served': { stringValue: fallback! } } } } },
+    });
+    await s.responses(3);
+    assert.deepEqual(inFlight(), { [best!]: 0, [fallback!]: 1 }, 'the reservation followed the served endpoint');
+    s.send(responseBody('{"usage":{"prompt_tokens":1}}', true));
+    await s.responses(4);
+    assert.deepEqual(inFlight(), { [best!]: 0, [fallback!]: 0 });
+    s.endSide();
+  } finally {
+    await t.close();
+    await fake.close();
+  }
+});

@@ -29,6 +29,7 @@ export function stubDirector(error?: EppError, calls: StubCalls = { completed: [
     route,
     routeOrOffload: route,
     responseHeaders: () => {},
+    served: () => {},
     responseChunk: () => {},
     complete: (_r: RoutedRequest, outcome: { kind: string }) => void calls.completed.push(outcome.kind),
     rejected: () => {},
