@@ -155,3 +155,33 @@ test('process stream: a body parsed on a worker routes when the parse ends, late
     assert.equal(ended, proxy === 'half-closes' ? 1 : 0, proxy);
   }
 });
+
+test('process stream: 2,000 random message sequences never throw, never answer after the end, and end every route exactly once', async () => {
+  const { seededRandom } = await import('../../src/scheduling/random.js');
+  const random = seededRandom(7);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(random.next() * xs.length)]!;
+  const menu: (() => ProcessingRequest)[] = [
+    () => requestHeaders({}, random.next() < 0.3),
+    () => ({ ...requestHeaders({}), ...buffered }),
+    () => requestBody('{"model":"m","prompt":"x"}', random.next() < 0.7),
+    () => requestBody('x'.repeat(Math.floor(random.next() * 3000)), random.next() < 0.5),
+    () => ({ request: 'requestTrailers', requestTrailers: {} }),
+    () => responseHeaders({ ':status': pick(['200', '500']), 'content-type': pick(['application/json', 'text/event-stream']) }, random.next() < 0.2),
+    () => responseBody(pick(['{"usage":{"prompt_tokens":1}}', 'data: {}\n\n', 'partial']), random.next() < 0.5),
+    () => ({ request: 'responseTrailers', responseTrailers: {} }),
+    () => ({}),
+  ];
+  for (let run = 0; run < 2000; run++) {
+    const calls: StubCalls = { completed: [] };
+    let ended = 0;
+    let sentAfterEnd = 0;
+    const stream = new ProcessStream(stubDirector(undefined, calls), { send: () => void (ended > 0 && sentAfterEnd++), end: () => ended++ }, { maxBodyBytes: 4096, maxResponseBufferBytes: 2048 });
+    const length = 1 + Math.floor(random.next() * 8);
+    for (let i = 0; i < length; i++) stream.onMessage(pick(menu)());
+    if (random.next() < 0.5) stream.onClosed();
+    else stream.onHalfClose();
+    assert.equal(calls.completed.length, calls.routes ?? 0, `run ${run}: ${calls.routes ?? 0} routes, ${calls.completed.length} ends`);
+    assert.equal(sentAfterEnd, 0, `run ${run}: answered after the end`);
+    assert.equal(stream.finished, true, `run ${run}: the stream is finished once the proxy has gone`);
+  }
+});

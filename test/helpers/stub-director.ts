@@ -6,6 +6,8 @@ import { makeEndpoint } from './fixtures.js';
 
 export interface StubCalls {
   completed: string[];
+  /** Routes handed out. */
+  routes?: number;
 }
 
 /** A director that routes to the golden destinations, or fails with `error`. */
@@ -23,6 +25,7 @@ export function stubDirector(error?: EppError, calls: StubCalls = { completed: [
   });
   const route = (input: { body: Uint8Array }) => {
     if (error) throw error;
+    calls.routes = (calls.routes ?? 0) + 1;
     return routed(input.body);
   };
   return {
