@@ -14,6 +14,7 @@ import {
   streamedRequestBody,
   streamedResponseBody,
 } from '../helpers/ext-proc-harness.js';
+import { writeFileSync } from 'node:fs';
 import { until } from '../helpers/until.js';
 
 const REWRITES = `apiVersion: inference.networking.x-k8s.io/v1alpha2
@@ -76,6 +77,16 @@ test('e2e lifecycle: rewrites by header and by rule, responses renamed back, SSE
     assert.match(metrics, /inference_objective_output_tokens_sum\{model_name="food-review",target_model_name="food-review-v2"\} 7/);
     assert.match(metrics, /inference_objective_prompt_cached_tokens_sum\{model_name="food-review",target_model_name="food-review-v2"\} 16/);
     assert.match(metrics, /inference_objective_input_tokens_sum\{model_name="base-model",target_model_name="tuned-adapter"\} 11/);
+
+    // The resources file is watched: an edited rule applies to the next request.
+    writeFileSync(t.resourcesFile!, REWRITES.replace('food-review-v2', 'food-review-v3'));
+    await until(async () => {
+      const probe = new Stream(t.client).send(requestHeaders({})).send(requestBody(chat('food-review')));
+      const model = JSON.parse(streamedRequestBody(await probe.responses(2))).model;
+      probe.cancel();
+      return model === 'food-review-v3';
+    }, 'the edited rewrite rule in effect');
+    await until(() => inFlight() === 0, 'the cancelled probes released their slots');
 
     // A proxy that cancels mid-stream (its client went away) releases the in-flight count.
     const c = new Stream(t.client).send(requestHeaders({})).send(requestBody(chat('m')));

@@ -43,6 +43,8 @@ export async function fakePods(specs: readonly PageSpec[]): Promise<{ pods: Pod[
 export interface TestEpp {
   epp: RunningEpp;
   client: grpc.Client;
+  /** The --resources-file written for the test, when one was given (edit it to test reloads). */
+  resourcesFile: string | undefined;
   close(): Promise<void>;
 }
 
@@ -54,10 +56,10 @@ export async function startTestEpp(o: { endpoints: readonly { name: string; port
   const discovery = `plugins:\n- type: file-discovery\n  parameters: {path: ${JSON.stringify(endpointsFile)}}\n`;
   const config = `${(o.config ?? DEFAULT_CONFIG_TEXT).replace(/^plugins:\n/m, discovery)}\ndataLayer:\n  discovery: {pluginRef: file-discovery}\n`;
   const args = ['--config-text', config, '--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', '--refresh-metrics-interval=10ms'];
-  if (o.resources) {
-    const file = join(dir, 'resources.yaml');
-    writeFileSync(file, o.resources);
-    args.push('--resources-file', file);
+  const resourcesFile = o.resources ? join(dir, 'resources.yaml') : undefined;
+  if (resourcesFile) {
+    writeFileSync(resourcesFile, o.resources!);
+    args.push('--resources-file', resourcesFile);
   }
   const log = createLogger(0, { write: () => true } as unknown as NodeJS.WritableStream);
   if (o.maxBodyBytes) args.push(`--max-request-body-bytes=${o.maxBodyBytes}`);
@@ -65,7 +67,7 @@ export async function startTestEpp(o: { endpoints: readonly { name: string; port
   const epp = await startEpp(parseArgs(args), log, { host: '127.0.0.1' });
   await until(() => epp.dataLayer.store.snapshot().endpoints.length === o.endpoints.length && epp.dataLayer.store.snapshot().endpoints.every((e) => e.metrics.updateTime > 0), 'every endpoint scraped');
   const client = new grpc.Client(`127.0.0.1:${epp.grpcPort}`, grpc.credentials.createInsecure());
-  return { epp, client, close: async () => (client.close(), await epp.close()) };
+  return { epp, client, resourcesFile, close: async () => (client.close(), await epp.close()) };
 }
 
 /** One ext_proc stream, driven message by message. */
