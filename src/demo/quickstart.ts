@@ -18,6 +18,7 @@ import { startEpp } from '../epp.js';
 import { startSimPool } from '../sim/server.js';
 import { startGateway } from '../gateway/gateway.js';
 import { runCli } from '../run-cli.js';
+import { ConfigError } from '../errors.js';
 
 const MODEL = 'demo-model';
 const GATEWAY_PORT = Number(process.env['GATEWAY_PORT'] ?? 8080);
@@ -45,7 +46,11 @@ async function main(): Promise<void> {
   const credentials = epp.certificatePem ? grpc.credentials.createSsl(Buffer.from(epp.certificatePem)) : grpc.credentials.createInsecure();
   let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   try {
-    gateway = await startGateway({ port: GATEWAY_PORT, host: '127.0.0.1', eppTarget: `localhost:${epp.grpcPort}`, credentials, log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
+    try {
+      gateway = await startGateway({ port: GATEWAY_PORT, host: '127.0.0.1', eppTarget: `localhost:${epp.grpcPort}`, credentials, log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
+    } catch (err) {
+      throw new ConfigError('GATEWAY_PORT', `the demo gateway cannot listen on 127.0.0.1:${GATEWAY_PORT} (${(err as Error).message}); set GATEWAY_PORT to another port`);
+    }
     const say = (line: string) => process.stdout.write(line + '\n');
     say(`simulated pool: ${pool.servers.map((s) => `${s.name} ${s.address}:${s.port}`).join(', ')}`);
     say(`EPP: ext_proc on :${epp.grpcPort}, health on :${epp.healthPort}, metrics on http://localhost:${epp.metricsPort}/metrics; gateway on http://localhost:${gateway.port}\n`);
