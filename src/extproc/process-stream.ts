@@ -43,7 +43,8 @@ export interface StreamOptions {
   readonly maxBodyBytes: number;
   /** JSON response bodies over this pass through unbuffered (no usage, no model rename). */
   readonly maxResponseBufferBytes: number;
-  readonly log?: { warn(obj: object, msg: string): void; debug?(obj: object, msg: string): void };
+  /** Requests are logged at debug level only (ids, models, endpoints, outcomes: never prompts or bodies). */
+  readonly log?: { warn(obj: object, msg: string): void; debug?(obj: object, msg: string): void; isLevelEnabled?(level: string): boolean };
 }
 
 export const DEFAULT_STREAM_OPTIONS: StreamOptions = { maxBodyBytes: 10 * 1024 * 1024, maxResponseBufferBytes: 16 * 1024 * 1024 };
@@ -213,6 +214,10 @@ export class ProcessStream {
     this.#routed = routed;
     this.#phase = 'routed';
     const destination = routed.destinations.join(',');
+    if (this.#o.log?.isLevelEnabled?.('debug')) {
+      const { requestId, incomingModel, targetModel, priority } = routed.request;
+      this.#o.log.debug?.({ requestId, model: incomingModel, targetModel, priority, destination, bodyBytes: routed.body.length }, 'routed');
+    }
     const setHeaders = [setHeader(DESTINATION_HEADER, destination)];
     if (withBody) setHeaders.push(setHeader('content-length', String(routed.body.length)));
     if (!this.#headers['x-request-id']) setHeaders.push(setHeader('x-request-id', routed.request.requestId));
@@ -280,13 +285,16 @@ export class ProcessStream {
   #complete(outcome: RequestOutcome): void {
     const wasFinished = this.#phase === 'finished';
     this.#phase = 'finished';
-    if (!wasFinished && this.#routed) this.#director.complete(this.#routed, outcome, this.#response?.size ?? 0);
+    if (wasFinished || !this.#routed) return;
+    this.#director.complete(this.#routed, outcome, this.#response?.size ?? 0);
+    if (this.#o.log?.isLevelEnabled?.('debug')) this.#o.log.debug?.({ requestId: this.#routed.request.requestId, endpoint: this.#routed.endpoint.hostPort, outcome }, 'request ended');
   }
 
   #fail(err: unknown): void {
     if (!this.#routed) this.#director.rejected(err);
     const e = asEppError(err);
     if (e.code === ErrorCodes.INTERNAL) this.#o.log?.warn({ err: e.message }, 'request failed inside the EPP');
+    else if (this.#o.log?.isLevelEnabled?.('debug')) this.#o.log.debug?.({ code: e.code, reason: e.message.slice(0, 200) }, 'request refused');
     const status = httpStatusOf(e.code);
     this.#io.send({
       immediateResponse: {

@@ -49,7 +49,7 @@ export interface TestEpp {
 }
 
 /** An EPP over `endpoints` (name + port on 127.0.0.1); `config` starts with its `plugins:` list, to which file discovery is added. */
-export async function startTestEpp(o: { endpoints: readonly { name: string; port: number }[]; config?: string; resources?: string; maxBodyBytes?: number; args?: readonly string[] }): Promise<TestEpp> {
+export async function startTestEpp(o: { endpoints: readonly { name: string; port: number }[]; config?: string; resources?: string; maxBodyBytes?: number; args?: readonly string[]; logLines?: string[] }): Promise<TestEpp> {
   const dir = mkdtempSync(join(tmpdir(), 'epp-e2e-'));
   const endpointsFile = join(dir, 'endpoints.yaml');
   writeFileSync(endpointsFile, `endpoints: [${o.endpoints.map((e) => `{name: ${e.name}, address: 127.0.0.1, port: ${e.port}}`).join(', ')}]\n`);
@@ -61,7 +61,8 @@ export async function startTestEpp(o: { endpoints: readonly { name: string; port
     writeFileSync(resourcesFile, o.resources!);
     args.push('--resources-file', resourcesFile);
   }
-  const log = createLogger(0, { write: () => true } as unknown as NodeJS.WritableStream);
+  const verbosity = o.args?.some((a) => a.startsWith('-v=') || a.startsWith('--v=')) ? 1 : 0;
+  const log = createLogger(verbosity, { write: (line: string) => (o.logLines?.push(line), true) } as unknown as NodeJS.WritableStream);
   if (o.maxBodyBytes) args.push(`--max-request-body-bytes=${o.maxBodyBytes}`);
   args.push(...(o.args ?? []));
   const epp = await startEpp(parseArgs(args), log, { host: '127.0.0.1' });
