@@ -16,6 +16,8 @@ export const ErrorCodes = {
   NO_CAPACITY: 'EPP_NO_CAPACITY',
   /** A sheddable request arrived while the pool is saturated. */
   SHED: 'EPP_SHED',
+  /** The model server answered with an error status (the response itself passes through to the client). */
+  MODEL_SERVER_ERROR: 'EPP_MODEL_SERVER_ERROR',
   /** A bug or an unexpected failure inside the EPP. */
   INTERNAL: 'EPP_INTERNAL',
 } as const;
@@ -77,6 +79,8 @@ export function goErrorName(code: string): string {
       return 'InferencePoolResourceExhausted';
     case ErrorCodes.NO_ENDPOINTS:
       return 'ServiceUnavailable';
+    case ErrorCodes.MODEL_SERVER_ERROR:
+      return 'ModelServerError';
     default:
       return 'Internal';
   }

@@ -277,7 +277,7 @@ export class ProcessStream {
   }
 
   #successOutcome(): RequestOutcome {
-    if (this.#responseStatus >= 400) return { kind: 'error', code: ErrorCodes.INTERNAL, status: this.#responseStatus };
+    if (this.#responseStatus >= 400) return { kind: 'error', code: ErrorCodes.MODEL_SERVER_ERROR, status: this.#responseStatus };
     const usage = this.#response?.usage;
     return usage ? { kind: 'success', usage } : { kind: 'success' };
   }

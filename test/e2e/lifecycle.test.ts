@@ -98,6 +98,14 @@ test('e2e lifecycle: rewrites by header and by rule, responses renamed back, SSE
     await until(() => inFlight() === 0, 'the cancelled request released its slot');
     await until(() => t.epp.extProc.openStreams === 0, 'no stream left open');
     assert.match(await t.epp.metrics.metrics(), /inference_objective_running_requests\{model_name="m"\} 0/);
+
+    // A pod's error status passes through and is counted as the model server's error.
+    const failing = new Stream(t.client).send(requestHeaders({})).send(requestBody(chat('m')));
+    await failing.responses(2);
+    failing.send(responseHeaders({ ':status': '503', 'content-type': 'text/plain' })).send(responseBody('overloaded', true));
+    assert.equal(streamedResponseBody(await failing.responses(4)), 'overloaded');
+    assert.match(await t.epp.metrics.metrics(), /^inference_objective_request_error_total\{model_name="m",target_model_name="m",error_code="ModelServerError"\} 1$/m);
+    await until(() => inFlight() === 0, 'the failed request released its slot');
   } finally {
     await t.close();
     await fake.close();
