@@ -63,6 +63,9 @@ function bind(server: grpc.Server, address: string, credentials: grpc.ServerCred
 
 const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
+/** Scrape failures that say the pod itself is unreachable (not merely a bad metrics page). */
+const UNREACHABLE = /^(connection|timeout):/;
+
 /** A port that cannot be had is a start-up error naming the flag that chose it. */
 async function listening<T>(flag: string, address: string, listen: () => Promise<T>): Promise<T> {
   try {
@@ -134,6 +137,10 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
       observer: new PromRequestObserver(metrics),
       newRequestId: randomUUID,
       ...(offload ? { offload } : {}),
+      unreachable: (e) => {
+        const problem = dataLayer.scrapeProblem(e.key);
+        return problem !== undefined && UNREACHABLE.test(problem) && Date.now() - e.metrics.updateTime > options.metricsStalenessThreshold;
+      },
     });
     const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: options.maxRequestBodyBytes, log });
 

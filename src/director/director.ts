@@ -47,6 +47,12 @@ export interface DirectorParts {
   readonly newRequestId: () => string;
   /** Parses large bodies off the main thread; absent → everything inline. */
   readonly offload?: BodyOffload;
+  /**
+   * True for an endpoint that cannot be reached now (its scrapes fail to connect or time out and its
+   * metrics are stale). Such endpoints are left out of the candidates unless that would leave none: a
+   * dead pod stops drawing traffic (prefix affinity would otherwise keep sending it its documents).
+   */
+  readonly unreachable?: (endpoint: Endpoint) => boolean;
 }
 
 /** The narrow view of the worker pool the director needs (src/pool implements it). */
@@ -194,16 +200,22 @@ export class Director {
   }
 
   #candidates(subset: readonly string[] | undefined): readonly Endpoint[] {
+    const unreachable = this.#p.unreachable;
+    const reachable = (set: readonly Endpoint[]) => {
+      if (!unreachable) return set;
+      const alive = set.filter((e) => !unreachable(e));
+      return alive.length > 0 ? alive : set;
+    };
     const all = this.#p.snapshot().endpoints;
     if (subset === undefined) {
       if (all.length === 0) throw new EppError(ErrorCodes.NO_ENDPOINTS, 'no endpoints available in the inference pool');
-      return all;
+      return reachable(all);
     }
     if (subset.length === 0) throw new EppError(ErrorCodes.NO_ENDPOINTS, 'the subset hint lists no endpoints');
     const wanted = new Set(subset);
     const matched = all.filter((e) => wanted.has(e.hostPort));
     if (matched.length === 0) throw new EppError(ErrorCodes.NO_ENDPOINTS, `no endpoint of the pool matches the subset hint (${subset.slice(0, 5).join(', ')}${subset.length > 5 ? ', …' : ''})`);
-    return matched;
+    return reachable(matched);
   }
 
   /** A request refused before or outside routing (e.g. an over-limit body): counted once as an error. */

@@ -164,3 +164,28 @@ spec: {priority: 10}
     await fake.close();
   }
 });
+
+test('e2e routing: a pod that stops answering its scrapes stops drawing traffic once stale; with every pod dead, requests still route', async () => {
+  const fake = await fakePods([{ waiting: 0, kv: 0.1 }, { waiting: 5, kv: 0.5 }]);
+  const [best, other] = fake.pods;
+  const t = await startTestEpp({ endpoints: fake.pods, args: ['--metrics-staleness-threshold=150ms'] });
+  const route = async () => {
+    const s = new Stream(t.client).send(requestHeaders({})).send(requestBody(chat('m')));
+    const where = destinationOf(await s.responses(2));
+    s.cancel();
+    return where;
+  };
+  try {
+    assert.equal(await route(), best!.hostPort);
+    await best!.kill();
+    await until(async () => (await route()) === other!.hostPort, 'traffic moves off the dead pod');
+    assert.match(t.epp.dataLayer.scrapeProblem(`default/${best!.name}`) ?? '', /^connection: /);
+    await other!.kill();
+    await until(() => /^connection: /.test(t.epp.dataLayer.scrapeProblem(`default/${other!.name}`) ?? ''), 'the second pod fails too');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.ok([best!.hostPort, other!.hostPort].includes((await route())!), 'with none reachable, all are candidates again (no 503)');
+  } finally {
+    await t.close();
+    await fake.close();
+  }
+});

@@ -22,6 +22,8 @@ export interface Pod {
   hostPort: string;
   /** Change what /metrics reports. */
   page: PageSpec;
+  /** The pod dies: its server closes with every connection. */
+  kill(): Promise<void>;
 }
 
 /** Model servers that only serve /metrics, with figures the test sets. */
@@ -29,15 +31,15 @@ export async function fakePods(specs: readonly PageSpec[]): Promise<{ pods: Pod[
   const servers: http.Server[] = [];
   const pods: Pod[] = [];
   for (const [i, spec] of specs.entries()) {
-    const pod: Pod = { name: `pod-${i}`, port: 0, hostPort: '', page: spec };
     const server = http.createServer((_req, res) => res.end(vllmPage(pod.page)));
+    const pod: Pod = { name: `pod-${i}`, port: 0, hostPort: '', page: spec, kill: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))) };
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     pod.port = (server.address() as AddressInfo).port;
     pod.hostPort = `127.0.0.1:${pod.port}`;
     servers.push(server);
     pods.push(pod);
   }
-  return { pods, close: async () => void (await Promise.all(servers.map((s) => new Promise((r) => (s.closeAllConnections(), s.close(r)))))) };
+  return { pods, close: async () => void (await Promise.all(servers.filter((s) => s.listening).map((s) => new Promise((r) => (s.closeAllConnections(), s.close(r)))))) };
 }
 
 export interface TestEpp {
