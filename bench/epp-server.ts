@@ -20,7 +20,8 @@ writeFileSync(endpointsFile, `endpoints: [${ports.map((port, i) => `{name: pod-$
 const discovery = `plugins:\n- type: file-discovery\n  parameters: {path: ${JSON.stringify(endpointsFile)}}\n`;
 const config = `${DEFAULT_CONFIG_TEXT.replace(/^plugins:\n/m, discovery)}dataLayer:\n  discovery: {pluginRef: file-discovery}\n`;
 const refresh = process.env['EPP_BENCH_REFRESH'] ?? '50ms';
-const args = ['--config-text', config, '--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', `--refresh-metrics-interval=${refresh}`];
+const extra = (process.env['EPP_BENCH_ARGS'] ?? '').split(' ').filter(Boolean); // e.g. "--workers=1"
+const args = ['--config-text', config, '--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', `--refresh-metrics-interval=${refresh}`, ...extra];
 const log = createLogger(0, { write: () => true } as unknown as NodeJS.WritableStream);
 const epp = await startEpp(parseArgs(args), log, { host: '127.0.0.1' });
 

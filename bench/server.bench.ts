@@ -91,14 +91,23 @@ export function parseH2load(output: string): H2loadResult {
   };
 }
 
-function assertH2load(): void {
+export function assertH2load(): void {
   const probe = spawnSync('h2load', ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) throw new Error('h2load is not installed: the server benchmark needs it (`apt-get install nghttp2-client`)');
 }
 
 /** h2load, bounded: per-connection active/inactivity timeouts and a hard kill of the process. */
 export function h2load(port: number, framesFile: string, requests: number, children: Set<ChildProcess>): Promise<H2loadResult> {
-  const args = ['-n', String(requests), '-c', '4', '-m', '4', '-t', '1', '-T', '30s', '-N', '5s', '-d', framesFile, '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://127.0.0.1:${port}${PROCESS_PATH}`];
+  return runH2load(['-n', String(requests), '-c', '4', '-m', '4', '-t', '1', '-T', '30s', '-N', '5s', ...grpcPost(port, framesFile)], children);
+}
+
+/** The h2load arguments that post `framesFile` as one ext_proc call per request. */
+export function grpcPost(port: number, framesFile: string): string[] {
+  return ['-d', framesFile, '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://127.0.0.1:${port}${PROCESS_PATH}`];
+}
+
+/** Runs h2load with `args`, killed after H2LOAD_TIMEOUT_MS whatever happens; resolves with its parsed summary. */
+export function runH2load(args: readonly string[], children: Set<ChildProcess>): Promise<H2loadResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('h2load', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: H2LOAD_TIMEOUT_MS, killSignal: 'SIGKILL' });
     children.add(child);
@@ -120,8 +129,8 @@ export function h2load(port: number, framesFile: string, requests: number, child
 }
 
 /** A node child whose first stdout line is JSON; rejects if it exits or stays silent. */
-function spawnNode<T>(script: string, args: string[], children: Set<ChildProcess>, ms = 15_000): Promise<{ child: ChildProcess; info: T }> {
-  const child = spawn(process.execPath, [here(script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+export function spawnNode<T>(script: string, args: string[], children: Set<ChildProcess>, ms = 15_000, env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; info: T }> {
+  const child = spawn(process.execPath, [here(script), ...args], { stdio: ['pipe', 'pipe', 'inherit'], env });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
@@ -139,7 +148,7 @@ function spawnNode<T>(script: string, args: string[], children: Set<ChildProcess
   });
 }
 
-function stop(child: ChildProcess): Promise<void> {
+export function stop(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
