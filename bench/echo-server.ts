@@ -8,14 +8,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { setHeader, type ProcessingRequest, type ProcessingResponse } from '../src/extproc/codec.js';
 import { extProcServiceDefinition as definition } from '../src/extproc/server.js';
-import { chunks } from '../src/extproc/process-stream.js';
+import { chunks, DESTINATION_HEADER, lbMetadata } from '../src/extproc/epp-protocol.js';
 
 const DESTINATION = '127.0.0.1:8000';
 
 const EMPTY = new Uint8Array(0);
 
 
-const lbMetadata = { fields: { 'envoy.lb': { structValue: { fields: { 'x-gateway-destination-endpoint': { stringValue: DESTINATION } } } } } };
 
 function process_(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>): void {
   let body: Uint8Array[] = [];
@@ -32,8 +31,8 @@ function process_(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingRes
         const whole = body.length === 1 ? body[0]! : Buffer.concat(body);
         body = [];
         send({
-          requestHeaders: { response: { headerMutation: { setHeaders: [setHeader('x-gateway-destination-endpoint', DESTINATION), setHeader('content-length', String(whole.length))] }, clearRouteCache: true } },
-          dynamicMetadata: lbMetadata,
+          requestHeaders: { response: { headerMutation: { setHeaders: [setHeader(DESTINATION_HEADER, DESTINATION), setHeader('content-length', String(whole.length))] }, clearRouteCache: true } },
+          dynamicMetadata: lbMetadata(DESTINATION),
         });
         const ps = chunks(whole);
         ps.forEach((p, i) => send({ requestBody: { response: { bodyMutation: { streamedResponse: { body: p, endOfStream: i === ps.length - 1 } } } } }));

@@ -3,12 +3,12 @@
  * 400 KB prompts, with the ratios EPP / echo measured in this one run. Before each timed run one exchange
  * goes through a grpc-js client to check the answers (the EPP must name one of the page servers).
  */
+import { DESTINATION_HEADER } from '../src/extproc/epp-protocol.js';
 import * as grpc from '@grpc/grpc-js';
 import { decodeResponse, encodeRequest, PROCESS_PATH, type ProcessingRequest, type ProcessingResponse } from '../src/extproc/codec.js';
 import { chatBody, completionBody, exchangeMessages } from './ext-proc-frames.js';
 import { runServerBench, type ServerRow, type ServerTarget } from './server.bench.js';
 
-const DESTINATION_HEADER = 'x-gateway-destination-endpoint';
 
 /** One exchange; also counts the gRPC bytes received (5-byte prefix + message), as h2load's "data" does. */
 function exchange(port: number, messages: readonly ProcessingRequest[], ms = 10_000): Promise<{ responses: ProcessingResponse[]; bytes: number }> {

@@ -17,6 +17,7 @@ import { createLogger } from '../observability/logger.js';
 import { startEpp } from '../epp.js';
 import { startSimPool } from '../sim/server.js';
 import { startGateway } from '../gateway/gateway.js';
+import { DESTINATION_HEADER } from '../extproc/epp-protocol.js';
 import { runCli } from '../run-cli.js';
 import { ConfigError } from '../errors.js';
 
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
     const names = new Map(pool.servers.map((s) => [`${s.address}:${s.port}`, s.name]));
     for (const [i, prompt] of prompts(12).entries()) {
       const res = await fetch(`http://localhost:${gateway.port}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, prompt, max_tokens: 8 }) });
-      const chosen = res.headers.get('x-gateway-destination-endpoint') ?? '?';
+      const chosen = res.headers.get(DESTINATION_HEADER) ?? '?';
       const text = await res.text();
       if (!res.ok) {
         say(`request ${String(i).padStart(2)} → HTTP ${res.status}: ${text}`);

@@ -7,7 +7,7 @@
  * in-flight count is always released.
  */
 import type { Endpoint, EndpointSnapshot } from '../framework/endpoint.js';
-import type { InferenceRequest, RequestBody } from '../framework/request.js';
+import { UNREAD_BODY, type InferenceRequest } from '../framework/request.js';
 import type { ParseInput, ParsedRequest, RequestParser } from '../framework/parser.js';
 import type { SaturationDetector } from '../framework/saturation.js';
 import type { Admitter, RequestOutcome, ResponseComplete, ResponseHeadersInfo, ResponseReceived, ResponseStreaming } from '../framework/request-control.js';
@@ -98,7 +98,6 @@ export function requestPath(headers: Readonly<Record<string, string>>): string {
   return headers[':path'] || headers['x-original-path'] || headers['x-forwarded-path'] || '/v1/completions';
 }
 
-const HEADER_ONLY_BODY: RequestBody = { api: 'passthrough', prefixText: new Uint8Array(0), cacheSalt: '', stream: false };
 
 export class Director {
   readonly #p: DirectorParts;
@@ -112,7 +111,8 @@ export class Director {
   /** Parses inline and routes: the whole decision, synchronously. */
   route(input: RouteInput): RoutedRequest {
     const labels = { incoming: '', target: '' };
-    return this.#countingFailures(labels, () => this.#decide(input, this.#parseInline(input), labels));
+    const path = requestPath(input.headers);
+    return this.#countingFailures(labels, () => this.#decide(input, path, this.#parseInline(input, path), labels));
   }
 
   /**
@@ -123,16 +123,17 @@ export class Director {
     const offload = this.#p.offload;
     if (!offload || input.headerOnly || !offload.wants(input.body)) return this.route(input);
     const labels = { incoming: '', target: '' };
-    return offload.parse({ path: requestPath(input.headers), headers: input.headers, body: input.body }).then(
-      (parsed) => this.#countingFailures(labels, () => this.#decide(input, parsed, labels)),
+    const path = requestPath(input.headers);
+    return offload.parse({ path, headers: input.headers, body: input.body }).then(
+      (parsed) => this.#countingFailures(labels, () => this.#decide(input, path, parsed, labels)),
       (err: unknown) => this.#countingFailures(labels, () => {
         throw err;
       }),
     );
   }
 
-  #parseInline(input: RouteInput): ParsedRequest {
-    return input.headerOnly ? { model: '', body: HEADER_ONLY_BODY } : this.#p.parser.parse({ path: requestPath(input.headers), headers: input.headers, body: input.body });
+  #parseInline(input: RouteInput, path: string): ParsedRequest {
+    return input.headerOnly ? { model: '', body: UNREAD_BODY } : this.#p.parser.parse({ path, headers: input.headers, body: input.body });
   }
 
   /** Runs `decide`, counting a failure once under the models known when it failed. */
@@ -147,7 +148,7 @@ export class Director {
     }
   }
 
-  #decide(input: RouteInput, parsed: ParsedRequest, labels: { incoming: string; target: string }): RoutedRequest {
+  #decide(input: RouteInput, path: string, parsed: ParsedRequest, labels: { incoming: string; target: string }): RoutedRequest {
     const startedAt = input.receivedAt ?? performance.now();
     const { headers } = input;
     const incoming = parsed.model;
@@ -183,7 +184,7 @@ export class Director {
       throw new EppError(ErrorCodes.NO_CAPACITY, 'scheduling found no endpoint for the request');
     }
     const body =
-      target !== incoming && !input.headerOnly ? this.#p.parser.rewriteModel({ path: requestPath(headers), headers, body: input.body }, parsed, target) : input.body;
+      target !== incoming && !input.headerOnly ? this.#p.parser.rewriteModel({ path, headers, body: input.body }, parsed, target) : input.body;
     const routed: RoutedRequest = {
       request,
       destinations: targets.map((t) => t.endpoint.hostPort),

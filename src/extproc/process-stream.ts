@@ -17,20 +17,13 @@ import {
   type CommonResponse,
   type HttpBody,
   type HttpHeaders,
-  type PbStruct,
   type ProcessingRequest,
   type ProcessingResponse,
 } from './codec.js';
 import { ResponseBody } from './response-body.js';
+import { chunks, DESTINATION_HEADER, LB_NAMESPACE, lbMetadata, SERVED_KEY, SUBSET_HEADER, SUBSET_NAMESPACE } from './epp-protocol.js';
 
-export const DESTINATION_HEADER = 'x-gateway-destination-endpoint';
-export const SUBSET_HEADER = 'x-gateway-destination-endpoint-subset';
-export const LB_NAMESPACE = 'envoy.lb';
-/** Where the proxy reports, on the response path, which endpoint served the request. */
-export const SERVED_KEY = 'x-gateway-destination-endpoint-served';
-export const SUBSET_NAMESPACE = 'envoy.lb.subset_hint';
-/** The Go EPP's chunk size for bodies sent back in streamed_response. */
-export const STREAM_CHUNK_BYTES = 62_000;
+export { STREAM_CHUNK_BYTES } from './epp-protocol.js';
 
 export interface StreamIO {
   send(message: ProcessingResponse): void;
@@ -63,18 +56,6 @@ export function subsetHint(message: ProcessingRequest, headers: Readonly<Record<
   }
   const header = headers[SUBSET_HEADER];
   return header === undefined ? undefined : header.split(',').map((s) => s.trim()).filter(Boolean);
-}
-
-function lbMetadata(destination: string): PbStruct {
-  return { fields: { [LB_NAMESPACE]: { structValue: { fields: { [DESTINATION_HEADER]: { stringValue: destination } } } } } };
-}
-
-/** A body as streamed_response chunks of at most `size` bytes. */
-export function chunks(body: Uint8Array, size = STREAM_CHUNK_BYTES): Uint8Array[] {
-  if (body.length <= size) return [body];
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < body.length; i += size) out.push(body.subarray(i, i + size));
-  return out;
 }
 
 export class ProcessStream {

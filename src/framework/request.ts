@@ -15,6 +15,9 @@ export interface RequestBody {
   readonly stream: boolean;
 }
 
+/** The body view of a request the EPP does not read: header-only requests, the passthrough parser. */
+export const UNREAD_BODY: RequestBody = Object.freeze({ api: 'passthrough', prefixText: new Uint8Array(0), cacheSalt: '', stream: false });
+
 export interface InferenceRequest {
   readonly requestId: string;
   /** The model the client asked for (body `model`). */

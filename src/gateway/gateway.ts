@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { BodySendMode, headerText, type HeaderMutation, type HeaderValue, type ProcessingResponse, type PbStruct } from '../extproc/codec.js';
+import { DESTINATION_HEADER, LB_NAMESPACE } from '../extproc/epp-protocol.js';
 import { extProcClient, openProcessStream, type ExtProcStream } from './ext-proc-client.js';
 
 export interface GatewayOptions {
@@ -23,8 +24,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export const DESTINATION_HEADER = 'x-gateway-destination-endpoint';
-const LB_NAMESPACE = 'envoy.lb';
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization']);
 const EMPTY = Buffer.alloc(0);
 /** Decoded protobufjs messages carry defaults on the prototype (bytes `[]`, bools false): presence is an own property. */

@@ -1,12 +1,10 @@
 import type { ParseInput, ParsedRequest, RequestParser } from '../../framework/parser.js';
 import type { PluginRegistration } from '../../framework/plugin.js';
+import { UNREAD_BODY } from '../../framework/request.js';
 
 export const PASSTHROUGH_PARSER = 'passthrough-parser';
 
-const PARSED: ParsedRequest = Object.freeze({
-  model: '',
-  body: Object.freeze({ api: 'passthrough' as const, prefixText: new Uint8Array(0), cacheSalt: '', stream: false }),
-});
+const PARSED: ParsedRequest = Object.freeze({ model: '', body: UNREAD_BODY });
 
 /** Does not read the body: every request is scheduled without model, prefix text or cache salt. */
 export class PassthroughParser implements RequestParser {
