@@ -56,10 +56,6 @@ export class PageClient {
     this.#request = Buffer.from(`GET ${target.path} HTTP/1.1\r\nHost: ${host}:${target.port}\r\nAccept: text/plain\r\nUser-Agent: epp-ts\r\n\r\n`, 'latin1');
   }
 
-  get busy(): boolean {
-    return this.#pending !== undefined;
-  }
-
   /** Fetches the page body of one 200 response; `done` is called exactly once. One call at a time. */
   get(maxBytes: number, done: PageCallback, now: number = performance.now()): void {
     if (this.#pending) throw new Error('PageClient.get called while a scrape is in flight');

@@ -2,7 +2,7 @@
  * The text prefix caching hashes for each OpenAI API, as UTF-8 bytes. Structured fields are hashed as
  * their JSON serialisation, so equal conversation prefixes give equal leading bytes.
  *
- * The serialisation is the request's own bytes (`prefixBytes`): the body already holds `messages` (or
+ * The serialisation is the request's own bytes (`prefixRanges` → `prefixFromRanges`): the body already holds `messages` (or
  * `prompt`, `input`, `items`) serialised, and re-serialising it costs more than everything else a request
  * does (JSON.stringify of a 400 KB conversation: ~2 ms, against ~0.5 ms to parse it). For a compactly
  * serialised body the bytes are exactly what `prefixTextString` gives; a client that pretty-prints gets
@@ -79,10 +79,4 @@ export function prefixFromRanges(api: OpenAiApi, body: Uint8Array, ranges: reado
       return Buffer.concat([Buffer.from('['), a!, Buffer.from(','), b!, Buffer.from(','), c!, Buffer.from(']')]);
     }
   }
-}
-
-/** The prefix bytes of a validated body, sliced from the body itself (see the module comment). */
-export function prefixBytes(api: OpenAiApi, json: Readonly<Record<string, unknown>>, body: Uint8Array): Uint8Array {
-  const ranges = prefixRanges(api, body);
-  return ranges ? prefixFromRanges(api, body, ranges) : prefixText(api, json);
 }
