@@ -130,9 +130,8 @@ export const chat = (model: string, extra: Record<string, unknown> = {}) => JSON
 /** The destination the routing response names, or undefined. */
 export function destinationOf(responses: readonly ProcessingResponse[]): string | undefined {
   for (const r of responses) {
-    const set = r.requestHeaders?.response?.headerMutation?.setHeaders ?? r.requestBody?.response?.headerMutation?.setHeaders;
-    const h = set?.find((s) => s.header.key === 'x-gateway-destination-endpoint');
-    if (h) return Buffer.from(h.header.rawValue!).toString();
+    const d = headerSet(r, 'x-gateway-destination-endpoint');
+    if (d !== undefined) return d;
   }
   return undefined;
 }
