@@ -4,7 +4,7 @@
  */
 import { Bench } from 'tinybench';
 import { MetricsExtractor } from '../src/datalayer/extract.js';
-import { ENGINES } from '../src/datalayer/engines.js';
+import { ENGINES } from '../src/plugins/core-metrics-extractor/engines.js';
 import { vllmPage } from '../test/helpers/vllm-page.js';
 
 export interface ExtractRow {

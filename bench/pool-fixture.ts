@@ -25,7 +25,7 @@ export function syntheticPool(size: number, tracker: LoadTracker, seed = 7): End
         maxActiveModels: 4,
         updateTime: Date.now(),
       },
-      load: tracker.recordFor(key),
+      load: tracker.loadOf(key),
       attributes: new Map(),
     };
   });

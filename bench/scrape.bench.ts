@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { EndpointStore } from '../src/datalayer/endpoint-store.js';
 import { MetricsCollector } from '../src/datalayer/collector.js';
+import { DEFAULT_METRICS_MAPPING } from '../src/plugins/core-metrics-extractor/engines.js';
 import { LoadTracker } from '../src/director/load-tracker.js';
 
 export interface ScrapeRow {
@@ -22,7 +23,7 @@ export async function runScrapeBench(endpoints = 100, seconds = 5): Promise<Scra
   const ports = JSON.parse(line) as number[];
   const store = new EndpointStore(new LoadTracker());
   ports.forEach((port, i) => store.upsert({ name: `pod-${i}`, namespace: 'bench', address: '127.0.0.1', port, labels: {} }));
-  const collector = new MetricsCollector(store, { intervalMs: 50 });
+  const collector = new MetricsCollector(store, { mapping: DEFAULT_METRICS_MAPPING, intervalMs: 50 });
   collector.sync(store.snapshot().endpoints);
   // Connections up and the JIT warm: at 20 scrapes a second per pod, tier-up takes seconds, and a shorter
   // warm-up measures the interpreter (0.40 core in the first 5 s against 0.30 from 5 s on, at 100 pods).

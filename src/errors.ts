@@ -51,39 +51,39 @@ export class ConfigError extends EppError {
   }
 }
 
-/** HTTP status for an error code, used by the ext_proc edge for ImmediateResponse. */
-export function httpStatusOf(code: string): number {
-  switch (code) {
-    case ErrorCodes.BAD_REQUEST:
-      return 400;
-    case ErrorCodes.BODY_TOO_LARGE:
-      return 413;
-    case ErrorCodes.NO_CAPACITY:
-    case ErrorCodes.SHED:
-      return 429;
-    case ErrorCodes.NO_ENDPOINTS:
-      return 503;
-    default:
-      return 500;
-  }
-}
+/** HTTP status per code, used by the ext_proc edge for ImmediateResponse. A code without one does not compile. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  [ErrorCodes.CONFIG_INVALID]: 500,
+  [ErrorCodes.BAD_REQUEST]: 400,
+  [ErrorCodes.BODY_TOO_LARGE]: 413,
+  [ErrorCodes.NO_ENDPOINTS]: 503,
+  [ErrorCodes.NO_CAPACITY]: 429,
+  [ErrorCodes.SHED]: 429,
+  [ErrorCodes.MODEL_SERVER_ERROR]: 500,
+  [ErrorCodes.INTERNAL]: 500,
+};
 
-/** The Go EPP's name for an error code, as it appears in ImmediateResponse bodies and metric labels. */
-export function goErrorName(code: string): string {
-  switch (code) {
-    case ErrorCodes.BAD_REQUEST:
-    case ErrorCodes.BODY_TOO_LARGE:
-      return 'BadRequest';
-    case ErrorCodes.NO_CAPACITY:
-    case ErrorCodes.SHED:
-      return 'InferencePoolResourceExhausted';
-    case ErrorCodes.NO_ENDPOINTS:
-      return 'ServiceUnavailable';
-    case ErrorCodes.MODEL_SERVER_ERROR:
-      return 'ModelServerError';
-    default:
-      return 'Internal';
-  }
+/** The Go EPP's error names, as they appear in ImmediateResponse bodies and the `error_code` metric label. */
+export type GoErrorName = 'BadRequest' | 'InferencePoolResourceExhausted' | 'ServiceUnavailable' | 'ModelServerError' | 'Internal';
+
+/** The Go EPP's name per code. A code without one does not compile. */
+export const GO_ERROR_NAME: Readonly<Record<ErrorCode, GoErrorName>> = {
+  [ErrorCodes.CONFIG_INVALID]: 'Internal',
+  [ErrorCodes.BAD_REQUEST]: 'BadRequest',
+  [ErrorCodes.BODY_TOO_LARGE]: 'BadRequest',
+  [ErrorCodes.NO_ENDPOINTS]: 'ServiceUnavailable',
+  [ErrorCodes.NO_CAPACITY]: 'InferencePoolResourceExhausted',
+  [ErrorCodes.SHED]: 'InferencePoolResourceExhausted',
+  [ErrorCodes.MODEL_SERVER_ERROR]: 'ModelServerError',
+  [ErrorCodes.INTERNAL]: 'Internal',
+};
+
+export const httpStatusOf = (code: ErrorCode): number => HTTP_STATUS[code];
+export const goErrorName = (code: ErrorCode): GoErrorName => GO_ERROR_NAME[code];
+
+/** Narrows a code that crossed a boundary as a string (a worker's reply); an unknown one is INTERNAL. */
+export function errorCodeOf(code: string): ErrorCode {
+  return Object.prototype.hasOwnProperty.call(HTTP_STATUS, code) ? (code as ErrorCode) : ErrorCodes.INTERNAL;
 }
 
 export function asEppError(err: unknown): EppError {

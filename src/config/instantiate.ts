@@ -55,6 +55,12 @@ export interface LoadedConfig {
   readonly admitters: readonly Admitter[];
   readonly endpointListeners: readonly (Plugin & EndpointLifecycleListener)[];
   readonly featureGates: ReadonlyMap<string, boolean>;
+  /**
+   * Names of the metrics source and mapper the loader added from the registry's defaults: both when the
+   * config names no data source (unless `injectDefaults: false`), the mapper alone when its source names
+   * no extractor.
+   */
+  readonly defaultMetricsSource: { readonly source?: string; readonly mapper?: string };
   /** The sections later layers read (data layer, saturation, flow control, parser). */
   readonly raw: RawConfig;
 }
@@ -209,6 +215,17 @@ function checkRefs(raw: RawConfig, set: PluginSet): void {
   }
 }
 
+/** The registry's default metrics source and mapper, added when the config names no data source. */
+function addDefaultMetricsSource(raw: RawConfig, set: PluginSet, registry: Registry): LoadedConfig['defaultMetricsSource'] {
+  const sources = raw.dataLayer?.sources ?? raw.data?.sources ?? [];
+  const defaults = registry.defaultMetricsSource();
+  if (!defaults) return {};
+  const mapper = () => set.defaultOf(defaults.mapperType, 'the data layer').name;
+  if (sources.length > 0) return sources[0]!.extractors?.length ? {} : { mapper: mapper() };
+  if (raw.dataLayer?.injectDefaults === false) return {};
+  return { source: set.defaultOf(defaults.sourceType, 'the data layer').name, mapper: mapper() };
+}
+
 export function instantiateConfig(raw: RawConfig, registry: Registry, services: PluginServices, logger: ConfigLogger): LoadedConfig {
   const featureGates = parseFeatureGates(raw.featureGates);
   const set = new PluginSet(registry, services, logger);
@@ -217,6 +234,7 @@ export function instantiateConfig(raw: RawConfig, registry: Registry, services: 
   const profiles = buildProfiles(raw, set);
   const profileHandler = chooseHandler(set, profiles);
   const producers = addDefaultProducers(set, registry);
+  const defaultMetricsSource = addDefaultMetricsSource(raw, set, registry);
   const all = set.all();
   return {
     plugins: set.byName,
@@ -229,6 +247,7 @@ export function instantiateConfig(raw: RawConfig, registry: Registry, services: 
     admitters: all.filter(isAdmitter),
     endpointListeners: all.filter((p): p is Plugin & EndpointLifecycleListener => isEndpointLifecycleListener(p)),
     featureGates,
+    defaultMetricsSource,
     raw,
   };
 }

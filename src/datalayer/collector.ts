@@ -7,7 +7,7 @@
 import type { Endpoint, EndpointMetadata } from '../framework/endpoint.js';
 import type { EndpointStore } from './endpoint-store.js';
 import { MetricsExtractor } from './extract.js';
-import { DEFAULT_ENGINE, ENGINE_LABEL_KEY, ENGINES, type EngineMapping } from './engines.js';
+import type { MetricsMapping } from '../framework/datalayer.js';
 import { PageClient } from './page-client.js';
 
 export interface CollectorOptions {
@@ -18,15 +18,13 @@ export interface CollectorOptions {
   readonly path: string;
   readonly insecureSkipVerify: boolean;
   readonly now: () => number;
-  /** Engine mappings by name (the core-metrics-extractor's), the pod label naming the engine, and the default. */
-  readonly engines: ReadonlyMap<string, EngineMapping>;
-  readonly engineLabelKey: string;
-  readonly defaultEngine: string;
+  /** Which series hold which figure, per engine (a metrics mapper plugin's); the collector knows no engine itself. */
+  readonly mapping: MetricsMapping;
   /** Called when an endpoint's scrape state changes (healthy ↔ failing, or the failure reason changes). */
   readonly onStateChange?: (key: string, problem: string | undefined) => void;
 }
 
-export const DEFAULT_COLLECTOR_OPTIONS: CollectorOptions = {
+export const DEFAULT_COLLECTOR_OPTIONS: Omit<CollectorOptions, 'mapping'> = {
   intervalMs: 50,
   timeoutMs: 1000,
   maxPageBytes: 8 * 1024 * 1024,
@@ -34,9 +32,6 @@ export const DEFAULT_COLLECTOR_OPTIONS: CollectorOptions = {
   path: '/metrics',
   insecureSkipVerify: false,
   now: Date.now,
-  engines: ENGINES,
-  engineLabelKey: ENGINE_LABEL_KEY,
-  defaultEngine: DEFAULT_ENGINE,
 };
 
 interface Loop {
@@ -57,7 +52,7 @@ export class MetricsCollector {
   /** One sweep enforces every pod's scrape deadline (a timeout lands within a tenth of it). */
   #sweep: NodeJS.Timeout | undefined;
 
-  constructor(store: EndpointStore, options: Partial<CollectorOptions> = {}) {
+  constructor(store: EndpointStore, options: Partial<CollectorOptions> & Pick<CollectorOptions, 'mapping'>) {
     this.#store = store;
     this.#options = { ...DEFAULT_COLLECTOR_OPTIONS, ...options };
   }
@@ -120,7 +115,7 @@ export class MetricsCollector {
   #run(loop: Loop): void {
     const endpoint = this.#store.get(loop.key);
     if (!endpoint) return this.#schedule(loop);
-    const engine = endpoint.metadata.labels[this.#options.engineLabelKey] ?? this.#options.defaultEngine;
+    const engine = endpoint.metadata.labels[this.#options.mapping.engineLabelKey] ?? this.#options.mapping.defaultEngine;
     let extractor: MetricsExtractor;
     try {
       extractor = this.#extractorFor(engine);
@@ -158,8 +153,9 @@ export class MetricsCollector {
   #extractorFor(engine: string): MetricsExtractor {
     let extractor = this.#extractors.get(engine);
     if (!extractor) {
-      const mapping = this.#options.engines.get(engine);
-      if (!mapping) throw new Error(`unknown engine "${engine}" (label ${this.#options.engineLabelKey}; known: ${[...this.#options.engines.keys()].join(', ')})`);
+      const { engines, engineLabelKey } = this.#options.mapping;
+      const mapping = engines.get(engine);
+      if (!mapping) throw new Error(`unknown engine "${engine}" (label ${engineLabelKey}; known: ${[...engines.keys()].join(', ')})`);
       extractor = new MetricsExtractor(mapping);
       this.#extractors.set(engine, extractor);
     }

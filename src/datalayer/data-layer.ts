@@ -8,15 +8,15 @@ import type { Endpoint, EndpointMetadata } from '../framework/endpoint.js';
 import { isEndpointDiscovery, type DiscoverySink, type EndpointDiscovery } from '../framework/discovery.js';
 import type { LoadedConfig } from '../config/instantiate.js';
 import { pluginOf } from '../config/plugin-ref.js';
-import type { LoadTracker } from '../director/load-tracker.js';
-import { CoreMetricsExtractor } from '../plugins/core-metrics-extractor/index.js';
-import { MetricsDataSource } from '../plugins/metrics-data-source/index.js';
+import type { LoadLedger } from '../framework/endpoint.js';
+import { isMetricsMapper, isMetricsSource } from '../framework/datalayer.js';
+import { ConfigError } from '../errors.js';
 import { EndpointStore } from './endpoint-store.js';
 import { MetricsCollector, type CollectorOptions } from './collector.js';
 import { staleReason } from './staleness.js';
 
 export interface DataLayerOptions {
-  readonly tracker: LoadTracker;
+  readonly tracker: LoadLedger;
   readonly refreshMs: number;
   readonly stalenessMs: number;
   readonly now?: () => number;
@@ -38,21 +38,18 @@ export interface DataLayer {
 
 
 /** The collector settings the config asks for, or undefined when it asks for no metrics collection. */
-function collectorSettings(config: LoadedConfig): Partial<CollectorOptions> | undefined {
+function collectorSettings(config: LoadedConfig): Pick<CollectorOptions, 'scheme' | 'path' | 'insecureSkipVerify' | 'mapping'> | undefined {
   const section = config.raw.dataLayer?.sources ? 'dataLayer' : 'data';
-  const sources = config.raw.dataLayer?.sources ?? config.raw.data?.sources ?? [];
-  if (sources.length === 0) return config.raw.dataLayer?.injectDefaults === false ? undefined : {};
-  const source = pluginOf(config, sources[0]!.pluginRef, `${section}.sources[0].pluginRef`, (p): p is MetricsDataSource => p instanceof MetricsDataSource, 'a metrics data source');
-  const extractorRef = sources[0]!.extractors?.[0]?.pluginRef;
-  const extractor = extractorRef
-    ? pluginOf(config, extractorRef, `${section}.sources[0].extractors[0].pluginRef`, (p): p is CoreMetricsExtractor => p instanceof CoreMetricsExtractor, 'a metrics extractor')
-    : undefined;
-  return {
-    scheme: source.scheme,
-    path: source.path,
-    insecureSkipVerify: source.insecureSkipVerify,
-    ...(extractor ? { engines: extractor.engines, engineLabelKey: extractor.engineLabelKey, defaultEngine: extractor.defaultEngine } : {}),
-  };
+  const first = (config.raw.dataLayer?.sources ?? config.raw.data?.sources ?? [])[0];
+  const injected = config.defaultMetricsSource;
+  const sourceRef = first?.pluginRef ?? injected.source;
+  if (sourceRef === undefined) return undefined;
+  const source = pluginOf(config, sourceRef, first ? `${section}.sources[0].pluginRef` : '(default data source)', isMetricsSource, 'a metrics data source');
+  const mapperRef = first?.extractors?.[0]?.pluginRef ?? injected.mapper;
+  if (mapperRef === undefined) throw new ConfigError(`${section}.sources[0].extractors`, 'a metrics data source needs an extractor, and no default one is registered');
+  const mapperPath = first?.extractors?.[0] ? `${section}.sources[0].extractors[0].pluginRef` : '(default extractor)';
+  const mapping = pluginOf(config, mapperRef, mapperPath, isMetricsMapper, 'a metrics extractor');
+  return { scheme: source.scheme, path: source.path, insecureSkipVerify: source.insecureSkipVerify, mapping };
 }
 
 export async function startDataLayer(config: LoadedConfig, options: DataLayerOptions): Promise<DataLayer> {

@@ -4,10 +4,9 @@
  * holding a snapshot never sees a half-updated endpoint. The snapshot is rebuilt lazily, at most once per
  * read after a change, so 2,000 metric updates a second do not mean 2,000 rebuilds.
  */
-import type { Endpoint, EndpointLifecycleListener, EndpointMetadata, EndpointMetrics, EndpointSnapshot } from '../framework/endpoint.js';
+import type { Endpoint, EndpointLifecycleListener, EndpointMetadata, EndpointMetrics, EndpointSnapshot, LoadLedger } from '../framework/endpoint.js';
 import { EMPTY_METRICS } from '../framework/endpoint.js';
 import { endpointKey, type DiscoverySink } from '../framework/discovery.js';
-import type { LoadTracker } from '../director/load-tracker.js';
 import type { ExtractedMetrics } from './extract.js';
 
 const sameMetadata = (a: EndpointMetadata, b: EndpointMetadata) =>
@@ -18,15 +17,15 @@ const sameMetadata = (a: EndpointMetadata, b: EndpointMetadata) =>
 
 export class EndpointStore implements DiscoverySink {
   readonly #endpoints = new Map<string, Endpoint>();
-  readonly #tracker: LoadTracker;
+  readonly #ledger: LoadLedger;
   readonly #listeners: readonly EndpointLifecycleListener[];
   #snapshot: EndpointSnapshot = Object.freeze({ epoch: 0, endpoints: Object.freeze([]) });
   #dirty = false;
   #ready = false;
   readonly #readyWaiters: (() => void)[] = [];
 
-  constructor(tracker: LoadTracker, listeners: readonly EndpointLifecycleListener[] = []) {
-    this.#tracker = tracker;
+  constructor(ledger: LoadLedger, listeners: readonly EndpointLifecycleListener[] = []) {
+    this.#ledger = ledger;
     this.#listeners = listeners;
   }
 
@@ -43,7 +42,7 @@ export class EndpointStore implements DiscoverySink {
         metadata: frozen,
         // A moved endpoint is a new server: its old metrics say nothing about it.
         metrics: existing && existing.hostPort === `${metadata.address}:${metadata.port}` ? existing.metrics : EMPTY_METRICS,
-        load: this.#tracker.recordFor(key),
+        load: this.#ledger.loadOf(key),
         attributes: existing?.attributes ?? new Map(),
       }),
     );
@@ -54,7 +53,7 @@ export class EndpointStore implements DiscoverySink {
     if (!this.#endpoints.delete(key)) return;
     this.#dirty = true;
     for (const l of this.#listeners) l.endpointRemoved(key);
-    this.#tracker.endpointRemoved(key);
+    this.#ledger.endpointRemoved(key);
   }
 
   ready(): void {
@@ -95,7 +94,7 @@ export class EndpointStore implements DiscoverySink {
       updateTime,
     });
     this.#endpoints.set(key, Object.freeze({ ...e, metrics }));
-    this.#tracker.recordFor(key).scraped(updateTime); // dispatches before this scrape are now in its figures
+    this.#ledger.scraped(key, updateTime); // dispatches before this scrape are now in its figures
     this.#dirty = true;
   }
 

@@ -3,8 +3,7 @@
  * a missing, NaN or infinite figure is reported as a problem and left out, so the caller keeps the last
  * good value instead of poisoning the snapshot.
  */
-import type { EngineMapping } from './engines.js';
-import type { MetricSelector } from './metric-selector.js';
+import type { EngineMapping, MetricSelector } from '../framework/datalayer.js';
 import { SampleNames, scanSamples, type Sample } from './prom-text.js';
 
 export interface ExtractedMetrics {

@@ -12,7 +12,7 @@ import type { ParseInput, ParsedRequest, RequestParser } from '../framework/pars
 import type { SaturationDetector } from '../framework/saturation.js';
 import type { Admitter, RequestOutcome, ResponseComplete, ResponseHeadersInfo, ResponseReceived, ResponseStreaming } from '../framework/request-control.js';
 import { primaryTargets } from '../framework/scheduling.js';
-import { EppError, ErrorCodes } from '../errors.js';
+import { EppError, ErrorCodes, type ErrorCode } from '../errors.js';
 import type { PickCycle } from './pick-cycle.js';
 import type { LoadTracker, Reservation } from './load-tracker.js';
 
@@ -28,7 +28,7 @@ export const NO_POLICIES: RequestPolicies = { priorityOf: () => 0, rewriteTarget
 /** What the director reports for metrics; the edge maps nothing here. */
 export interface RequestObserver {
   routed(r: RoutedRequest): void;
-  failed(incomingModel: string, targetModel: string, code: string): void;
+  failed(incomingModel: string, targetModel: string, code: ErrorCode): void;
   completed(r: RoutedRequest, outcome: RequestOutcome, responseBytes: number): void;
 }
 

@@ -1,38 +1,16 @@
-import type { EndpointLoad, EndpointLifecycleListener } from '../framework/endpoint.js';
+import type { EndpointLoad, LoadLedger } from '../framework/endpoint.js';
 
-/**
- * The EPP's own accounting of what it dispatched to one endpoint. It is the `load` every snapshot of the
- * endpoint points at, so a reservation made at pick time is visible to the very next cycle.
- */
-export class LoadRecord implements EndpointLoad {
-  inFlightRequests = 0;
-  inFlightTokens = 0;
-  /** Dispatch times (ms) no scrape has seen yet, oldest first. */
-  readonly #unscraped: number[] = [];
+/** One endpoint's load record: plain data, mutated only by its LoadTracker. */
+interface LoadRecord {
+  inFlightRequests: number;
+  inFlightTokens: number;
+  unscrapedDispatches: number;
+}
 
-  get unscrapedDispatches(): number {
-    return this.#unscraped.length;
-  }
-
-  dispatched(at: number, tokens: number): void {
-    this.inFlightRequests++;
-    this.inFlightTokens += tokens;
-    this.#unscraped.push(at);
-  }
-
-  finished(dispatchedAt: number, tokens: number): void {
-    this.inFlightRequests = Math.max(0, this.inFlightRequests - 1);
-    this.inFlightTokens = Math.max(0, this.inFlightTokens - tokens);
-    const i = this.#unscraped.indexOf(dispatchedAt);
-    if (i >= 0) this.#unscraped.splice(i, 1);
-  }
-
-  /** A scrape taken at `updateTime` reflects every dispatch made before it. */
-  scraped(updateTime: number): void {
-    let n = 0;
-    while (n < this.#unscraped.length && this.#unscraped[n]! < updateTime) n++;
-    if (n > 0) this.#unscraped.splice(0, n);
-  }
+interface Ledger {
+  readonly record: LoadRecord;
+  /** Dispatch times (ms) no scrape has seen yet, oldest first; `record.unscrapedDispatches` is its length. */
+  readonly unscraped: number[];
 }
 
 /** What `reserve` returns; releasing it twice is harmless. */
@@ -43,40 +21,68 @@ export interface Reservation {
   released: boolean;
 }
 
-/** Per-endpoint load records, by endpoint key. */
-export class LoadTracker implements EndpointLifecycleListener {
-  readonly #records = new Map<string, LoadRecord>();
+/**
+ * Per-endpoint load records, by endpoint key: the one owner of the `load` every snapshot of an endpoint
+ * points at, so a reservation made at pick time is visible to the very next cycle.
+ */
+export class LoadTracker implements LoadLedger {
+  readonly #records = new Map<string, Ledger>();
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
     this.#now = now;
   }
 
-  recordFor(endpointKey: string): LoadRecord {
-    let record = this.#records.get(endpointKey);
-    if (!record) {
-      record = new LoadRecord();
-      this.#records.set(endpointKey, record);
+  #ledger(endpointKey: string): Ledger {
+    let ledger = this.#records.get(endpointKey);
+    if (!ledger) {
+      ledger = { record: { inFlightRequests: 0, inFlightTokens: 0, unscrapedDispatches: 0 }, unscraped: [] };
+      this.#records.set(endpointKey, ledger);
     }
-    return record;
+    return ledger;
+  }
+
+  loadOf(endpointKey: string): EndpointLoad {
+    return this.#ledger(endpointKey).record;
   }
 
   reserve(endpointKey: string, tokens: number): Reservation {
     const at = this.#now();
-    this.recordFor(endpointKey).dispatched(at, tokens);
+    const { record, unscraped } = this.#ledger(endpointKey);
+    record.inFlightRequests++;
+    record.inFlightTokens += tokens;
+    unscraped.push(at);
+    record.unscrapedDispatches = unscraped.length;
     return { endpointKey, tokens, at, released: false };
   }
 
   release(reservation: Reservation): void {
     if (reservation.released) return;
     reservation.released = true;
-    this.#records.get(reservation.endpointKey)?.finished(reservation.at, reservation.tokens);
+    const ledger = this.#records.get(reservation.endpointKey);
+    if (!ledger) return; // the endpoint left; its record went with it
+    const { record, unscraped } = ledger;
+    record.inFlightRequests = Math.max(0, record.inFlightRequests - 1);
+    record.inFlightTokens = Math.max(0, record.inFlightTokens - reservation.tokens);
+    const i = unscraped.indexOf(reservation.at);
+    if (i >= 0) unscraped.splice(i, 1);
+    record.unscrapedDispatches = unscraped.length;
+  }
+
+  scraped(endpointKey: string, updateTime: number): void {
+    const ledger = this.#records.get(endpointKey);
+    if (!ledger) return;
+    const { record, unscraped } = ledger;
+    let n = 0;
+    while (n < unscraped.length && unscraped[n]! < updateTime) n++;
+    if (n > 0) unscraped.splice(0, n);
+    record.unscrapedDispatches = unscraped.length;
   }
 
   /** Sum of in-flight requests over all endpoints (for leak checks and metrics). */
   totalInFlight(): number {
     let total = 0;
-    for (const r of this.#records.values()) total += r.inFlightRequests;
+    for (const { record } of this.#records.values()) total += record.inFlightRequests;
     return total;
   }
 

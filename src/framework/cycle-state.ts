@@ -1,7 +1,6 @@
 /**
  * Per-scheduling-cycle state shared by the plugins of one request. Keys are strings; a plugin namespaces
- * its keys with its own name. When scorers run in parallel, each sees a read-only view as it stood when
- * scoring began and its writes are applied afterwards in profile order.
+ * its keys with its own name. Plugins run on the main thread read and write it directly.
  */
 
 export interface CycleStateReader {

@@ -1,6 +1,8 @@
 /**
- * What the scheduler knows about one model-server endpoint. Metadata and metrics are immutable for a
- * snapshot epoch; `load` is the EPP's own live accounting of what it dispatched (main thread only).
+ * What the scheduler knows about one model-server endpoint, as plain data (it survives structured clone and
+ * msgpack). Metadata and metrics are immutable for a snapshot epoch; `load` is the EPP's own live accounting
+ * of what it dispatched: one record per endpoint, owned and mutated only by the load ledger, read by
+ * main-thread plugins (a copy sent to a worker thread is a picture of the moment it was taken).
  */
 
 export interface EndpointMetadata {
@@ -38,6 +40,18 @@ export interface EndpointLoad {
   readonly inFlightTokens: number;
   /** Requests dispatched after `metrics.updateTime`: not yet visible in the scraped queue. */
   readonly unscrapedDispatches: number;
+}
+
+/**
+ * The owner of every endpoint's live load record (the director's in-flight tracker implements it). The
+ * endpoint store asks it for the record to put in snapshots and tells it when a scrape arrived; nothing
+ * else mutates the records.
+ */
+export interface LoadLedger extends EndpointLifecycleListener {
+  /** The live record of `endpointKey` (created on first use); the same object for the endpoint's lifetime. */
+  loadOf(endpointKey: string): EndpointLoad;
+  /** A scrape taken at `updateTime` (ms) reflects every dispatch made before it. */
+  scraped(endpointKey: string, updateTime: number): void;
 }
 
 export interface Endpoint {

@@ -4,9 +4,16 @@
  */
 import type { PluginRegistration } from './plugin.js';
 
+/** Plugin types of the data layer's default metrics source and the mapper of its pages. */
+export interface DefaultMetricsSource {
+  readonly sourceType: string;
+  readonly mapperType: string;
+}
+
 export class Registry {
   readonly #byType = new Map<string, PluginRegistration>();
   readonly #defaultProducers = new Map<string, string>();
+  #defaultMetricsSource: DefaultMetricsSource | undefined;
 
   register(registration: PluginRegistration): void {
     if (this.#byType.has(registration.type)) {
@@ -18,6 +25,18 @@ export class Registry {
   /** Names the producer type the loader adds when a consumer needs `dataKey` and nobody produces it. */
   registerDefaultProducer(dataKey: string, producerType: string): void {
     this.#defaultProducers.set(dataKey, producerType);
+  }
+
+  /**
+   * Names the metrics source and mapper types the loader adds when a config names no `dataLayer.sources`
+   * (and does not set `injectDefaults: false`), as the Go EPP injects its defaults.
+   */
+  registerDefaultMetricsSource(defaults: DefaultMetricsSource): void {
+    this.#defaultMetricsSource = defaults;
+  }
+
+  defaultMetricsSource(): DefaultMetricsSource | undefined {
+    return this.#defaultMetricsSource;
   }
 
   get(type: string): PluginRegistration | undefined {

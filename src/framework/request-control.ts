@@ -7,6 +7,8 @@ import type { Endpoint } from './endpoint.js';
 import type { InferenceRequest } from './request.js';
 import type { CycleState } from './cycle-state.js';
 import type { SchedulingResult } from './scheduling.js';
+// The errors module is a leaf (it imports nothing): its codes are part of the contracts.
+import type { ErrorCode } from '../errors.js';
 
 export interface PreRequest extends Plugin {
   preRequest(request: InferenceRequest, result: SchedulingResult, cycleState: CycleState): void;
@@ -21,7 +23,7 @@ export interface TokenUsage {
 /** How a request ended: response plugins release what PreRequest reserved in every case. */
 export type RequestOutcome =
   | { readonly kind: 'success'; readonly usage?: TokenUsage }
-  | { readonly kind: 'error'; readonly code: string; readonly status?: number }
+  | { readonly kind: 'error'; readonly code: ErrorCode; readonly status?: number }
   | { readonly kind: 'disconnect' };
 
 export interface ResponseHeadersInfo {
@@ -54,7 +56,7 @@ export interface DataProducer extends Plugin, DataConsumer {
 
 export type AdmissionResult =
   | { readonly admitted: true }
-  | { readonly admitted: false; readonly code: string; readonly reason: string };
+  | { readonly admitted: false; readonly code: ErrorCode; readonly reason: string };
 
 export interface Admitter extends Plugin {
   admit(request: InferenceRequest, candidates: readonly Endpoint[]): AdmissionResult;

@@ -6,7 +6,7 @@ import { Counter, Gauge, type Registry as PromRegistry } from 'prom-client';
 import { FastHistogram } from './fast-histogram.js';
 import type { RequestOutcome } from '../framework/request-control.js';
 import type { RequestObserver, RoutedRequest } from '../director/director.js';
-import { goErrorName } from '../errors.js';
+import { goErrorName, type ErrorCode } from '../errors.js';
 
 const DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60, 120, 180, 240, 300, 360, 480, 600, 900, 1200, 1800, 2700, 3600];
 const SIZE_BUCKETS = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304, 8388608, 16777216, 33554432, 67108864, 134217728, 268435456, 536870912, 1073741824];
@@ -44,7 +44,7 @@ export class PromRequestObserver implements RequestObserver {
     this.#running.inc({ model_name: incomingModel });
   }
 
-  failed(incomingModel: string, targetModel: string, code: string): void {
+  failed(incomingModel: string, targetModel: string, code: ErrorCode): void {
     this.#errors.inc({ model_name: incomingModel, target_model_name: targetModel, error_code: goErrorName(code) });
   }
 

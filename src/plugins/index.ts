@@ -42,5 +42,6 @@ export function registerInTreePlugins(registry: Registry): Registry {
     registry.register(r);
   }
   registry.registerDefaultProducer(PREFIX_CACHE_MATCH_KEY, approxPrefixCacheProducer.type);
+  registry.registerDefaultMetricsSource({ sourceType: metricsDataSource.type, mapperType: coreMetricsExtractor.type });
   return registry;
 }

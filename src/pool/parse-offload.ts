@@ -8,7 +8,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
 import type { ParseInput, ParsedRequest } from '../framework/parser.js';
-import { EppError, type ErrorCode } from '../errors.js';
+import { EppError, errorCodeOf } from '../errors.js';
 import { parsedFromSummary, summarizeOpenAiBody } from '../request/openai-summary.js';
 import type { ParseTask, ParseTaskResult } from '../../workers/parse-worker.js';
 
@@ -78,7 +78,7 @@ export class ParseOffload {
       const { summary, json } = summarizeOpenAiBody(input.path, input.body);
       return parsedFromSummary(input.body, summary, json);
     }
-    if (!result.ok) throw new EppError(result.code as ErrorCode, result.message);
+    if (!result.ok) throw new EppError(errorCodeOf(result.code), result.message);
     return parsedFromSummary(input.body, result.summary);
   }
 

@@ -66,7 +66,7 @@ export class ProfileScheduler implements Scheduler {
       const picked = this.#handler.pick(request, this.#profiles, results, cycleState);
       this.#timePick((performance.now() - t) / 1000);
       if (picked.length === 0) break;
-      // Profiles from one pick run concurrently: each sees the candidates, none sees the others' results.
+      // Profiles from one pick run one after another here; each sees the candidates, none sees the others' results.
       for (const profile of picked) {
         const runner = this.#profiles.get(profile.name);
         if (!runner) throw new EppError(ErrorCodes.INTERNAL, `profile handler returned unknown profile "${profile.name}"`);

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EndpointStore } from '../../src/datalayer/endpoint-store.js';
-import { MetricsCollector } from '../../src/datalayer/collector.js';
+import { MetricsCollector, type CollectorOptions } from '../../src/datalayer/collector.js';
+import { DEFAULT_METRICS_MAPPING } from '../../src/plugins/core-metrics-extractor/engines.js';
 import { LoadTracker } from '../../src/director/load-tracker.js';
 import { vllmPage } from '../helpers/vllm-page.js';
 import { until } from '../helpers/until.js';
@@ -30,11 +31,11 @@ async function fakePod(handler: Handler) {
 const page = (waiting: number, kv = 0.25): Handler => (_req, res) => res.end(vllmPage({ waiting, kv }));
 
 
-function setup(port: number, options: ConstructorParameters<typeof MetricsCollector>[1] = {}) {
+function setup(port: number, options: Partial<CollectorOptions> = {}) {
   const store = new EndpointStore(new LoadTracker());
   store.upsert({ name: 'pod', namespace: 'ns', address: '127.0.0.1', port, labels: {} });
   const changes: (string | undefined)[] = [];
-  const collector = new MetricsCollector(store, { intervalMs: 10, timeoutMs: 300, onStateChange: (_k, p) => changes.push(p), ...options });
+  const collector = new MetricsCollector(store, { mapping: DEFAULT_METRICS_MAPPING, intervalMs: 10, timeoutMs: 300, onStateChange: (_k, p) => changes.push(p), ...options });
   collector.sync(store.snapshot().endpoints);
   const metrics = () => store.get('ns/pod')!.metrics;
   return { store, collector, changes, metrics };

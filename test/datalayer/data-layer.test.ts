@@ -87,3 +87,17 @@ test('refs to plugins of the wrong kind are config errors naming the path', asyn
     await assert.rejects(startDataLayer(load(text), { tracker: new LoadTracker(), refreshMs: 10, stalenessMs: 2000 }), (e: unknown) => e instanceof ConfigError && e.message === message, message);
   }
 });
+
+test('the default source and extractor come from the registry: a registry without defaults collects nothing, one with them injects both', async () => {
+  const bare = new Registry();
+  const withDefaults = registerInTreePlugins(new Registry());
+  for (const r of ['queue-scorer', 'max-score-picker', 'single-profile-handler']) bare.register(withDefaults.get(r)!);
+  const noDefaults = loadConfig({ configText: 'plugins: [{type: queue-scorer}]\n' }, bare, testServices(), { warn: () => {} });
+  assert.deepEqual(noDefaults.defaultMetricsSource, {});
+  const dl = await startDataLayer(noDefaults, { tracker: new LoadTracker(), refreshMs: 10, stalenessMs: 2000 });
+  assert.equal(dl.collector, undefined);
+  await dl.close();
+  const injected = load('plugins: [{type: queue-scorer}]\n');
+  assert.deepEqual(injected.defaultMetricsSource, { source: 'metrics-data-source', mapper: 'core-metrics-extractor' });
+  assert.equal(injected.plugins.get('core-metrics-extractor')?.type, 'core-metrics-extractor');
+});

@@ -71,6 +71,17 @@ test('a scrape absorbs the dispatches made before it into the scraped figures', 
   assert.equal(store.snapshot().endpoints[0]!.load.unscrapedDispatches, 1);
 });
 
+test('a snapshot is plain data: a structured clone keeps every figure, the live load included', () => {
+  const tracker = new LoadTracker(() => 100);
+  const store = new EndpointStore(tracker);
+  store.upsert(meta('a'));
+  tracker.reserve('ns/a', 7);
+  const original = store.snapshot();
+  const clone = structuredClone(original);
+  assert.deepEqual(clone, original);
+  assert.deepEqual(clone.endpoints[0]!.load, { inFlightRequests: 1, inFlightTokens: 7, unscrapedDispatches: 1 });
+});
+
 test('ready resolves waiters once', async () => {
   const store = new EndpointStore(new LoadTracker());
   let resolved = 0;

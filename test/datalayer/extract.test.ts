@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetricsExtractor, type ExtractedMetrics } from '../../src/datalayer/extract.js';
-import { ENGINES } from '../../src/datalayer/engines.js';
-import { parseSelector } from '../../src/datalayer/metric-selector.js';
+import { ENGINES } from '../../src/plugins/core-metrics-extractor/engines.js';
+import { parseSelector } from '../../src/plugins/core-metrics-extractor/metric-selector.js';
 import { ConfigError } from '../../src/errors.js';
 import { vllmPage } from '../helpers/vllm-page.js';
 

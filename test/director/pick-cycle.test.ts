@@ -59,14 +59,14 @@ test('reservations count in-flight requests and tokens and release exactly once'
 test('a scrape taken after a dispatch absorbs it; one taken before does not', () => {
   let now = 1_000;
   const tracker = new LoadTracker(() => now);
-  const record = tracker.recordFor('default/p');
+  const record = tracker.loadOf('default/p');
   tracker.reserve('default/p', 10);
   now = 2_000;
   tracker.reserve('default/p', 10);
   assert.equal(record.unscrapedDispatches, 2);
-  record.scraped(900);
+  tracker.scraped('default/p', 900);
   assert.equal(record.unscrapedDispatches, 2);
-  record.scraped(1_500);
+  tracker.scraped('default/p', 1_500);
   assert.equal(record.unscrapedDispatches, 1);
   assert.equal(record.inFlightRequests, 2, 'in-flight counts are released by completion, not by scrapes');
 });

@@ -50,7 +50,7 @@ export function makeEndpoint(spec: EndpointSpec, tracker: LoadTracker = new Load
     hostPort: `${address}:${port}`,
     metadata: { name: spec.name, namespace, address, port, labels: spec.labels ?? {} },
     metrics,
-    load: tracker.recordFor(key),
+    load: tracker.loadOf(key),
     attributes: spec.attributes ?? new Map(),
   };
 }

@@ -13,6 +13,7 @@ import { PickCycle } from '../../src/director/pick-cycle.js';
 import { LoadTracker } from '../../src/director/load-tracker.js';
 import { EndpointStore } from '../../src/datalayer/endpoint-store.js';
 import { MetricsCollector } from '../../src/datalayer/collector.js';
+import { DEFAULT_METRICS_MAPPING } from '../../src/plugins/core-metrics-extractor/engines.js';
 import { startSimPool } from '../../src/sim/server.js';
 import { makeRequest, testServices } from '../helpers/fixtures.js';
 import { until } from '../helpers/until.js';
@@ -22,7 +23,7 @@ test('routed by the default config, a repeated document returns to the server th
   const tracker = new LoadTracker();
   const config = loadConfig({}, registerInTreePlugins(new Registry()), testServices(3), { warn: () => {} });
   const store = new EndpointStore(tracker, config.endpointListeners);
-  const collector = new MetricsCollector(store, { intervalMs: 10 });
+  const collector = new MetricsCollector(store, { mapping: DEFAULT_METRICS_MAPPING, intervalMs: 10 });
   try {
     for (const s of pool.servers) store.upsert({ name: s.name, namespace: 'default', address: s.address, port: s.port, labels: {} });
     collector.sync(store.snapshot().endpoints);

@@ -4,7 +4,7 @@ import { startSimPool, startSimServer } from '../../src/sim/server.js';
 import { SimEngine } from '../../src/sim/engine.js';
 import { renderMetrics } from '../../src/sim/metrics-page.js';
 import { MetricsExtractor } from '../../src/datalayer/extract.js';
-import { ENGINES } from '../../src/datalayer/engines.js';
+import { ENGINES } from '../../src/plugins/core-metrics-extractor/engines.js';
 import { until } from '../helpers/until.js';
 
 const scrape = (engine: SimEngine, flavor: 'vllm' | 'sglang' = 'vllm') => new MetricsExtractor(ENGINES.get(flavor)!).extract(renderMetrics(engine, flavor));

@@ -1,6 +1,7 @@
-import type { Plugin, PluginRegistration } from '../../framework/plugin.js';
+import type { PluginRegistration } from '../../framework/plugin.js';
+import type { EngineMapping, MetricsMapper } from '../../framework/datalayer.js';
 import { ConfigError } from '../../errors.js';
-import { compileEngines, DEFAULT_ENGINE, ENGINE_LABEL_KEY, type EngineConfig, type EngineMapping } from '../../datalayer/engines.js';
+import { compileEngines, DEFAULT_ENGINE, ENGINE_LABEL_KEY, type EngineConfig } from './engines.js';
 import { paramsOf } from '../shared/params.js';
 
 export const CORE_METRICS_EXTRACTOR = 'core-metrics-extractor';
@@ -18,7 +19,7 @@ const SPEC_FIELDS = [
 ] as const;
 
 /** Which series hold each engine's figures, and which pod label names a pod's engine. */
-export class CoreMetricsExtractor implements Plugin {
+export class CoreMetricsExtractor implements MetricsMapper {
   readonly type = CORE_METRICS_EXTRACTOR;
   constructor(
     readonly name: string,

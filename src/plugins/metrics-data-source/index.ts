@@ -1,11 +1,12 @@
-import type { Plugin, PluginRegistration } from '../../framework/plugin.js';
+import type { PluginRegistration } from '../../framework/plugin.js';
+import type { MetricsSource } from '../../framework/datalayer.js';
 import { ConfigError } from '../../errors.js';
 import { bool, paramsOf } from '../shared/params.js';
 
 export const METRICS_DATA_SOURCE = 'metrics-data-source';
 
 /** Where each pod's metrics page is: `<scheme>://<address>:<port><path>`. */
-export class MetricsDataSource implements Plugin {
+export class MetricsDataSource implements MetricsSource {
   readonly type = METRICS_DATA_SOURCE;
   constructor(
     readonly name: string,

@@ -1,5 +1,5 @@
 import type { ProfileRunResult, ScoredEndpoint } from '../../framework/scheduling.js';
-import { shuffle } from '../../scheduling/random.js';
+import { shuffle } from '../shared/shuffle.js';
 import { pickerRegistration, RandomizedPicker } from '../shared/picker.js';
 
 export const WEIGHTED_RANDOM_PICKER = 'weighted-random-picker';

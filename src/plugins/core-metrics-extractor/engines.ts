@@ -3,8 +3,9 @@
  * shape of the Go EPP's `core-metrics-extractor` `engineConfigs` entries, so user configs and built-ins are
  * one thing. The engine comes from a pod label (default `inference.networking.k8s.io/engine-type`).
  */
-import { ConfigError } from '../errors.js';
-import { parseSelector, type MetricSelector } from './metric-selector.js';
+import { ConfigError } from '../../errors.js';
+import type { EngineMapping, MetricsMapping } from '../../framework/datalayer.js';
+import { parseSelector } from './metric-selector.js';
 
 export const ENGINE_LABEL_KEY = 'inference.networking.k8s.io/engine-type';
 export const DEFAULT_ENGINE = 'vllm';
@@ -62,17 +63,6 @@ export const BUILT_IN_ENGINES: readonly EngineConfig[] = [
 /** Older vLLM publishes KV use under this name; read it when the current one is absent. */
 const KV_FALLBACKS: Readonly<Record<string, string>> = { 'vllm:kv_cache_usage_perc': 'vllm:gpu_cache_usage_perc' };
 
-export interface EngineMapping {
-  readonly waitingQueue: readonly MetricSelector[];
-  readonly running: readonly MetricSelector[];
-  /** KV use as a 0..1 fraction; later entries are fallbacks. */
-  readonly kvUsage: readonly MetricSelector[];
-  readonly loraInfo?: MetricSelector;
-  readonly cacheInfo?: { readonly selector: MetricSelector; readonly blockSizeLabel: string; readonly numBlocksLabel: string };
-  readonly blockSize?: MetricSelector;
-  readonly numBlocks?: MetricSelector;
-}
-
 /** Compiles one engine config; `path` locates it in errors (e.g. `parameters.engineConfigs[2]`). */
 export function compileEngine(config: EngineConfig, path: string): EngineMapping {
   const sel = (spec: string | undefined, field: string) => (spec ? parseSelector(spec, `${path}.${field}`) : undefined);
@@ -111,3 +101,6 @@ export function compileEngines(user: readonly EngineConfig[] = [], path = 'param
 
 /** The built-in mappings, by engine name. */
 export const ENGINES: ReadonlyMap<string, EngineMapping> = compileEngines();
+
+/** The mapping with no user configuration: the built-in engines, vLLM for unlabelled pods. */
+export const DEFAULT_METRICS_MAPPING: MetricsMapping = { engines: ENGINES, engineLabelKey: ENGINE_LABEL_KEY, defaultEngine: DEFAULT_ENGINE };

@@ -2,12 +2,8 @@
  * A series selector as the Go EPP's engine configs write them: `name` or `name{label="value",…}`.
  * A series matches when its name is equal and every listed label has the listed value.
  */
-import { ConfigError } from '../errors.js';
-
-export interface MetricSelector {
-  readonly name: string;
-  readonly labels: ReadonlyArray<readonly [string, string]>;
-}
+import { ConfigError } from '../../errors.js';
+import type { MetricSelector } from '../../framework/datalayer.js';
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 /** `label="value"`, or `label=value` as the Go EPP's built-in specs write it. */
