@@ -37,7 +37,7 @@ export async function runSchedulingBench(sizes: number[] = [16, 64, 256], prompt
     const pool = syntheticPool(size, tracker);
     let i = 0;
     bench.add(`${size}`, () => {
-      const { reservation } = cycle.run(requests[i++ % requests.length]!, pool);
+      const { reservation } = cycle.runSync(requests[i++ % requests.length]!, pool);
       if (reservation) tracker.release(reservation); // the request "completes", so load stays steady
     });
   }

@@ -13,7 +13,7 @@ import type { SaturationDetector } from '../framework/saturation.js';
 import type { Admitter, RequestOutcome, ResponseComplete, ResponseHeadersInfo, ResponseReceived, ResponseStreaming } from '../framework/request-control.js';
 import { primaryTargets } from '../framework/scheduling.js';
 import { EppError, ErrorCodes, type ErrorCode } from '../errors.js';
-import type { PickCycle } from './pick-cycle.js';
+import type { PickCycle, PickOutcome } from './pick-cycle.js';
 import type { LoadTracker, Reservation } from './load-tracker.js';
 
 /** What objectives and rewrite rules say (from --resources-file or Kubernetes), read per request. */
@@ -108,20 +108,28 @@ export class Director {
     this.#p = parts;
   }
 
-  /** Parses inline and routes: the whole decision, synchronously. */
+  /**
+   * Parses inline and routes, synchronously: for requests without a body (nothing for an asynchronous
+   * data producer to work on). With a body, use `routeOrOffload`.
+   */
   route(input: RouteInput): RoutedRequest {
-    const labels = { incoming: '', target: '' };
-    const path = requestPath(input.headers);
-    return this.#countingFailures(labels, () => this.#decide(input, path, this.#parseInline(input, path), labels));
+    const routed = this.#routeInline(input);
+    if (routed instanceof Promise) {
+      // Not expected: release whatever the late pick reserves, and say what went wrong.
+      routed.then((r) => this.complete(r, { kind: 'disconnect' }), () => undefined);
+      throw new EppError(ErrorCodes.INTERNAL, 'an asynchronous data producer ran on the synchronous route; use routeOrOffload');
+    }
+    return routed;
   }
 
   /**
-   * As `route`, but a body the offload wants is parsed on a worker first; the rest of the decision (from
-   * objective to reservation) still runs in one synchronous piece, so nothing interleaves with the pick.
+   * As `route`, but a body the offload wants is parsed on a worker first, and asynchronous data producers
+   * (a token producer calling a render endpoint or the worker pool) are awaited. The decision from the
+   * pick to the reservation still runs in one synchronous piece, so nothing interleaves with it.
    */
   routeOrOffload(input: RouteInput): RoutedRequest | Promise<RoutedRequest> {
     const offload = this.#p.offload;
-    if (!offload || input.headerOnly || !offload.wants(input.body)) return this.route(input);
+    if (!offload || input.headerOnly || !offload.wants(input.body)) return this.#routeInline(input);
     const labels = { incoming: '', target: '' };
     const path = requestPath(input.headers);
     return offload.parse({ path, headers: input.headers, body: input.body }).then(
@@ -130,6 +138,12 @@ export class Director {
         throw err;
       }),
     );
+  }
+
+  #routeInline(input: RouteInput): RoutedRequest | Promise<RoutedRequest> {
+    const labels = { incoming: '', target: '' };
+    const path = requestPath(input.headers);
+    return this.#countingFailures(labels, () => this.#decide(input, path, this.#parseInline(input, path), labels));
   }
 
   #parseInline(input: RouteInput, path: string): ParsedRequest {
@@ -148,7 +162,7 @@ export class Director {
     }
   }
 
-  #decide(input: RouteInput, path: string, parsed: ParsedRequest, labels: { incoming: string; target: string }): RoutedRequest {
+  #decide(input: RouteInput, path: string, parsed: ParsedRequest, labels: { incoming: string; target: string }): RoutedRequest | Promise<RoutedRequest> {
     const startedAt = input.receivedAt ?? performance.now();
     const { headers } = input;
     const incoming = parsed.model;
@@ -177,7 +191,23 @@ export class Director {
       const verdict = admitter.admit(request, candidates);
       if (!verdict.admitted) throw new EppError(verdict.code as typeof ErrorCodes.SHED, `admission denied by ${admitter.name}: ${verdict.reason}`);
     }
-    const { result, reservation } = this.#p.pickCycle.run(request, candidates);
+    const outcome = this.#p.pickCycle.run(request, candidates);
+    if (outcome instanceof Promise) {
+      return outcome.then(
+        (o) => this.#countingFailures(labels, () => this.#routed(input, path, parsed, request, o, startedAt)),
+        (err: unknown) => this.#countingFailures(labels, () => {
+          throw err;
+        }),
+      );
+    }
+    return this.#routed(input, path, parsed, request, outcome, startedAt);
+  }
+
+  #routed(input: RouteInput, path: string, parsed: ParsedRequest, request: InferenceRequest, outcome: PickOutcome, startedAt: number): RoutedRequest {
+    const { result, reservation } = outcome;
+    const { headers } = input;
+    const incoming = request.incomingModel;
+    const target = request.targetModel;
     const targets = primaryTargets(result);
     if (targets.length === 0) {
       if (reservation) this.#p.tracker.release(reservation);

@@ -1,5 +1,5 @@
 import type { Endpoint } from '../framework/endpoint.js';
-import type { InferenceRequest } from '../framework/request.js';
+import { promptTokenCount, type InferenceRequest } from '../framework/request.js';
 import type { DataProducer, PreRequest } from '../framework/request-control.js';
 import { primaryTargets, type Scheduler, type SchedulingResult } from '../framework/scheduling.js';
 import { MapCycleState } from '../scheduling/cycle-state.js';
@@ -38,13 +38,40 @@ export class PickCycle {
     this.#tracker = parts.loadTracker;
   }
 
-  run(request: InferenceRequest, candidates: readonly Endpoint[]): PickOutcome {
-    const cycleState = new MapCycleState();
-    for (const { plugin, record } of this.#producers) {
+  /**
+   * Synchronous unless a producer returns a promise: then the rest of the cycle (later producers,
+   * scheduling, PreRequest, reservation) runs, still in one piece, once it settles. A config whose
+   * producers are all synchronous never allocates a promise here.
+   */
+  run(request: InferenceRequest, candidates: readonly Endpoint[]): PickOutcome | Promise<PickOutcome> {
+    return this.#from(0, request, candidates, new MapCycleState());
+  }
+
+  /** `run` for configs known to be synchronous (benchmarks, tests); an asynchronous producer is an error. */
+  runSync(request: InferenceRequest, candidates: readonly Endpoint[]): PickOutcome {
+    const outcome = this.run(request, candidates);
+    if (outcome instanceof Promise) throw new TypeError('PickCycle.runSync: a data producer returned a promise');
+    return outcome;
+  }
+
+  #from(first: number, request: InferenceRequest, candidates: readonly Endpoint[], cycleState: MapCycleState): PickOutcome | Promise<PickOutcome> {
+    const producers = this.#producers;
+    for (let i = first; i < producers.length; i++) {
+      const { plugin, record } = producers[i]!;
       const t = performance.now();
-      plugin.produce(request, candidates, cycleState);
+      const pending = plugin.produce(request, candidates, cycleState);
+      if (pending !== undefined && typeof (pending as Promise<void>).then === 'function') {
+        return (pending as Promise<void>).then(() => {
+          record((performance.now() - t) / 1000);
+          return this.#from(i + 1, request, candidates, cycleState);
+        });
+      }
       record((performance.now() - t) / 1000);
     }
+    return this.#pick(request, candidates, cycleState);
+  }
+
+  #pick(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: MapCycleState): PickOutcome {
     const result = this.#scheduler.schedule(request, candidates, cycleState);
     for (const { plugin, record } of this.#preRequests) {
       const t = performance.now();
@@ -52,7 +79,8 @@ export class PickCycle {
       record((performance.now() - t) / 1000);
     }
     const primary = primaryTargets(result)[0];
-    const reservation = primary ? this.#tracker.reserve(primary.endpoint.key, request.promptTokens) : undefined;
+    // The real prompt size when a tokenizer produced one: token-load-scorer balances on it.
+    const reservation = primary ? this.#tracker.reserve(primary.endpoint.key, promptTokenCount(request)) : undefined;
     return { result, reservation };
   }
 }

@@ -48,10 +48,14 @@ export interface DataConsumer {
   readonly consumes: readonly string[];
 }
 
-/** Computes per-request data for the candidates before scheduling (e.g. prefix-cache matches). */
+/**
+ * Computes per-request data for the candidates before scheduling (e.g. prefix-cache matches). A producer
+ * whose work is not synchronous (an HTTP call, a worker task) returns a promise; the pick cycle then waits
+ * for it before the next producer. Producers that return nothing keep the whole cycle synchronous.
+ */
 export interface DataProducer extends Plugin, DataConsumer {
   readonly produces: readonly string[];
-  produce(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): void;
+  produce(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): void | Promise<void>;
 }
 
 export type AdmissionResult =

@@ -25,7 +25,7 @@ test('100 back-to-back picks over 4 equal pods spread evenly: the reservation is
     const { cycle, pods } = defaultCycle(seed);
     const counts = new Map<string, number>();
     for (let i = 0; i < 100; i++) {
-      const { result } = cycle.run(makeRequest({ prompt: uniquePrompt(i) }), pods);
+      const { result } = cycle.runSync(makeRequest({ prompt: uniquePrompt(i) }), pods);
       const name = primaryTargets(result)[0]!.endpoint.metadata.name;
       counts.set(name, (counts.get(name) ?? 0) + 1);
     }
@@ -37,14 +37,14 @@ test('100 back-to-back picks over 4 equal pods spread evenly: the reservation is
 test('an identical prompt right after the first goes to the same pod: prefix learning is synchronous', () => {
   const { cycle, pods } = defaultCycle(4);
   const prompt = 'shared system prompt '.repeat(40);
-  const first = primaryTargets(cycle.run(makeRequest({ prompt }), pods).result)[0]!.endpoint.key;
-  const second = primaryTargets(cycle.run(makeRequest({ prompt }), pods).result)[0]!.endpoint.key;
+  const first = primaryTargets(cycle.runSync(makeRequest({ prompt }), pods).result)[0]!.endpoint.key;
+  const second = primaryTargets(cycle.runSync(makeRequest({ prompt }), pods).result)[0]!.endpoint.key;
   assert.equal(second, first);
 });
 
 test('reservations count in-flight requests and tokens and release exactly once', () => {
   const { cycle, tracker, pods } = defaultCycle(5);
-  const outcomes = Array.from({ length: 6 }, (_, i) => cycle.run(makeRequest({ prompt: uniquePrompt(i) }), pods));
+  const outcomes = Array.from({ length: 6 }, (_, i) => cycle.runSync(makeRequest({ prompt: uniquePrompt(i) }), pods));
   assert.equal(tracker.totalInFlight(), 6);
   const tokens = pods.reduce((sum, p) => sum + p.load.inFlightTokens, 0);
   assert.equal(tokens, outcomes.reduce((sum, o) => sum + o.reservation!.tokens, 0));

@@ -31,7 +31,7 @@ test('routed by the default config, a repeated document returns to the server th
     const cycle = new PickCycle({ producers: config.producers, scheduler: new ProfileScheduler(config.scheduler), preRequests: config.preRequests, loadTracker: tracker });
 
     const send = async (prompt: string, maxTokens: number) => {
-      const { result, reservation } = cycle.run(makeRequest({ model: 'm', prompt }), store.snapshot().endpoints);
+      const { result, reservation } = cycle.runSync(makeRequest({ model: 'm', prompt }), store.snapshot().endpoints);
       const target = primaryTargets(result)[0]!.endpoint;
       const reply = fetch(`http://${target.hostPort}/v1/completions`, { method: 'POST', body: JSON.stringify({ model: 'm', prompt, max_tokens: maxTokens }) })
         .then((r) => r.json() as Promise<{ usage: { prompt_tokens_details: { cached_tokens: number } } }>)
