@@ -85,7 +85,8 @@ export class ResponseBody {
         this.#passThrough = true;
         this.#held = [];
         this.#heldBytes = 0;
-        return held;
+        // Without a rewrite the earlier pieces of this line were forwarded as they came: only this chunk is new.
+        return this.#o.rewrite ? held : buf;
       }
       this.#held = [held];
       this.#heldBytes = held.length;
