@@ -27,3 +27,22 @@ export function chunks(body: Uint8Array, size = STREAM_CHUNK_BYTES): Uint8Array[
   for (let i = 0; i < body.length; i += size) out.push(body.subarray(i, i + size));
   return out;
 }
+
+/**
+ * Headers the EPP owns (the Go EPP's `IsSystemOwnedHeader`): the control inputs it consumes, in both the
+ * `x-gateway-*` and the newer `x-llm-d-*` spelling, the outputs it injects, and `content-length`. Every
+ * other request header is echoed in the routing reply's header mutation.
+ */
+export const SYSTEM_OWNED_HEADERS: ReadonlySet<string> = new Set([
+  'x-gateway-inference-objective', 'x-llm-d-inference-objective',
+  'x-gateway-inference-fairness-id', 'x-llm-d-inference-fairness-id',
+  'x-gateway-model-name-rewrite', 'x-llm-d-model-name-rewrite',
+  SUBSET_HEADER,
+  'x-slo-ttft-ms', 'x-llm-d-slo-ttft-ms',
+  'x-slo-tpot-ms', 'x-llm-d-slo-tpot-ms',
+  'x-llm-d-video-fps', 'x-llm-d-video-duration-seconds', 'x-llm-d-video-resolution',
+  DESTINATION_HEADER,
+  SERVED_KEY,
+  'x-llm-d-request-dropped-reason',
+  'content-length',
+]);

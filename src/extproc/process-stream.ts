@@ -8,7 +8,7 @@
  * and gives it `send`/`end`, so tests can drive it directly too.
  */
 import type { RequestOutcome } from '../framework/request-control.js';
-import type { Director, RoutedRequest } from '../director/director.js';
+import { HEADER_REQUEST_ID, type Director, type RoutedRequest } from '../director/director.js';
 import { asEppError, EppError, ErrorCodes, goErrorName, httpStatusOf } from '../errors.js';
 import {
   BodySendMode,
@@ -21,7 +21,7 @@ import {
   type ProcessingResponse,
 } from './codec.js';
 import { ResponseBody } from './response-body.js';
-import { chunks, DESTINATION_HEADER, LB_NAMESPACE, lbMetadata, SERVED_KEY, SUBSET_HEADER, SUBSET_NAMESPACE } from './epp-protocol.js';
+import { chunks, DESTINATION_HEADER, LB_NAMESPACE, lbMetadata, SERVED_KEY, SUBSET_HEADER, SUBSET_NAMESPACE, SYSTEM_OWNED_HEADERS } from './epp-protocol.js';
 
 export { STREAM_CHUNK_BYTES } from './epp-protocol.js';
 
@@ -201,7 +201,9 @@ export class ProcessStream {
     }
     const setHeaders = [setHeader(DESTINATION_HEADER, destination)];
     if (withBody) setHeaders.push(setHeader('content-length', String(routed.body.length)));
-    if (!this.#headers['x-request-id']) setHeaders.push(setHeader('x-request-id', routed.request.requestId));
+    // As the Go EPP: every request header it received comes back, except those the EPP owns.
+    for (const [key, value] of Object.entries(this.#headers)) if (!SYSTEM_OWNED_HEADERS.has(key)) setHeaders.push(setHeader(key, value));
+    if (!this.#headers[HEADER_REQUEST_ID]) setHeaders.push(setHeader(HEADER_REQUEST_ID, routed.request.requestId));
     const common: CommonResponse = { headerMutation: { setHeaders }, clearRouteCache: true };
     const dynamicMetadata = lbMetadata(destination);
     if (!withBody) {

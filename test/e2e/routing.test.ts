@@ -28,12 +28,15 @@ for (const [path, args] of [['inline parsing', ['--workers=0']], ['bodies parsed
     try {
       // Lowest queue and KV wins, with the routing response in the EPP protocol's shape.
       const body = chat('food-review');
-      const s = new Stream(t.client).send(requestHeaders({ 'content-length': String(body.length) })).send(requestBody(body));
+      const s = new Stream(t.client).send(requestHeaders({ 'content-length': String(body.length), hi: 'mom', 'x-gateway-inference-objective': 'o' })).send(requestBody(body));
       const got = await s.responses(2);
       assert.equal(destinationOf(got), pods[1]!.hostPort);
       const route = got[0]!;
       assert.equal(route.requestHeaders?.response?.clearRouteCache, true);
       assert.equal(headerSet(route, 'content-length'), String(body.length));
+      assert.equal(headerSet(route, 'hi'), 'mom', 'request headers are echoed, as the Go EPP does');
+      assert.equal(headerSet(route, 'x-gateway-inference-objective'), undefined, 'system-owned headers are not');
+      assert.match(headerSet(route, 'x-request-id') ?? '', /^[0-9a-f-]{36}$/, 'a generated x-request-id is set');
       assert.equal(route.dynamicMetadata?.fields?.['envoy.lb']?.structValue?.fields?.['x-gateway-destination-endpoint']?.stringValue, pods[1]!.hostPort);
       assert.equal(streamedRequestBody(got), body);
       assert.equal(got[1]!.requestBody?.response?.bodyMutation?.streamedResponse?.endOfStream, true);

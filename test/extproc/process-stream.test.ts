@@ -33,7 +33,7 @@ const cases: { name: string; messages: ProcessingRequest[]; kinds: string[]; com
     check: (sent) => {
       assert.equal(sent[0]!.requestHeaders?.response?.headerMutation, undefined, 'the first answer carries no route');
       const set = sent[1]!.requestBody?.response?.headerMutation?.setHeaders?.map((h) => h.header.key);
-      assert.deepEqual(set, ['x-gateway-destination-endpoint', 'content-length', 'x-request-id']);
+      assert.deepEqual(set, ['x-gateway-destination-endpoint', 'content-length', ':method', ':path', 'x-request-id'], 'the request headers echoed, then the generated request id');
       assert.equal(sent[1]!.requestBody?.response?.clearRouteCache, true);
       assert.equal(sent[1]!.requestBody?.response?.bodyMutation, undefined, 'an unchanged body is not sent back');
     },
@@ -183,5 +183,37 @@ test('process stream: 2,000 random message sequences never throw, never answer a
     assert.equal(calls.completed.length, calls.routes ?? 0, `run ${run}: ${calls.routes ?? 0} routes, ${calls.completed.length} ends`);
     assert.equal(sentAfterEnd, 0, `run ${run}: answered after the end`);
     assert.equal(stream.finished, true, `run ${run}: the stream is finished once the proxy has gone`);
+  }
+});
+
+test('process stream: every routed request echoes the request headers except the system-owned ones, and the client\'s x-request-id', () => {
+  const client = {
+    'hi': 'mom',
+    'x-request-id': 'client-7',
+    'content-length': '26',
+    'x-gateway-inference-objective': 'critical',
+    'x-llm-d-inference-objective': 'critical',
+    'x-gateway-model-name-rewrite': 'other',
+    'x-gateway-destination-endpoint': '6.6.6.6:1',
+    'x-gateway-destination-endpoint-subset': '10.0.0.7:8000',
+    'x-slo-ttft-ms': '100',
+    'x-llm-d-request-dropped-reason': 'x',
+  };
+  const body = '{"model":"m","prompt":"x"}';
+  const paths: [string, ProcessingRequest[]][] = [
+    ['a JSON body', [requestHeaders(client), requestBody(body)]],
+    ['a header-only request', [requestHeaders(client, true)]],
+    ['a body split over chunks', [requestHeaders(client), requestBody(body.slice(0, 9), false), requestBody(body.slice(9))]],
+    ['BUFFERED', [{ ...requestHeaders(client), ...buffered }, requestBody(body)]],
+  ];
+  for (const [name, messages] of paths) {
+    const { sent } = run(messages);
+    const route = sent.find((m) => m.dynamicMetadata)!;
+    const set = (route.requestHeaders ?? route.requestBody)!.response!.headerMutation!.setHeaders!;
+    const got = Object.fromEntries(set.map((h) => [h.header.key, Buffer.from(h.header.rawValue!).toString()]));
+    const want: Record<string, string> = { 'x-gateway-destination-endpoint': '10.0.0.7:8000,10.0.0.8:8000', ':method': 'POST', ':path': '/v1/chat/completions', hi: 'mom', 'x-request-id': 'client-7' };
+    if (name !== 'a header-only request') want['content-length'] = String(body.length);
+    assert.deepEqual(got, want, name);
+    assert.equal(set.length, Object.keys(want).length, `${name}: each header once`);
   }
 });
