@@ -5,6 +5,7 @@
  */
 import { OpenAiParser } from '../src/plugins/openai-parser/index.js';
 import { ParseOffload } from '../src/pool/parse-offload.js';
+import { WorkerPool } from '../src/pool/worker-pool.js';
 import { chatBody } from './ext-proc-frames.js';
 
 export interface OffloadRow {
@@ -31,7 +32,9 @@ async function mainThreadUs(n: number, concurrency: number, one: () => unknown):
 
 export async function runParseOffloadBench(sizesKB = [16, 64, 256, 1024]): Promise<OffloadRow[]> {
   const parser = new OpenAiParser('openai-parser');
-  const offload = new ParseOffload({ workers: 1, minBytes: 0 });
+  const pool = new WorkerPool();
+  pool.start(1);
+  const offload = new ParseOffload({ pool, minBytes: 0 });
   const rows: OffloadRow[] = [];
   try {
     for (const kb of sizesKB) {
@@ -45,7 +48,7 @@ export async function runParseOffloadBench(sizesKB = [16, 64, 256, 1024]): Promi
       rows.push({ bodyKB: kb, inlineMainUs: inline.mainUs, offloadMainUs: off.mainUs, offloadLatencyUs: off.latencyUs });
     }
   } finally {
-    await offload.close();
+    await pool.close();
   }
   return rows;
 }

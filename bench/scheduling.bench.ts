@@ -11,6 +11,7 @@ import { ProfileScheduler } from '../src/scheduling/scheduler.js';
 import { PickCycle } from '../src/director/pick-cycle.js';
 import { LoadTracker } from '../src/director/load-tracker.js';
 import { seededRandom } from '../src/scheduling/random.js';
+import { WorkerPool } from '../src/pool/worker-pool.js';
 import { syntheticPool, syntheticRequests } from './pool-fixture.js';
 
 export interface SchedulingRow {
@@ -25,7 +26,7 @@ export async function runSchedulingBench(sizes: number[] = [16, 64, 256], prompt
   const requests = syntheticRequests(512, promptBytes);
   const bench = new Bench({ time: 1500, warmupTime: 300 });
   for (const size of sizes) {
-    const services = { random: seededRandom(42), now: Date.now };
+    const services = { random: seededRandom(42), now: Date.now, workerTasks: new WorkerPool() };
     const config = loadConfig({}, registerInTreePlugins(new Registry()), services, { warn: () => {} });
     const tracker = new LoadTracker();
     const cycle = new PickCycle({

@@ -17,7 +17,7 @@ const FLAGS = {
   workers: {
     kind: 'string',
     default: 'auto',
-    help: 'Worker threads for parsing large bodies: a number, or auto (one per core beyond two); 0 = everything inline.',
+    help: 'Threads of the worker pool (large bodies, plugins\' worker tasks): a number, or auto (one per core beyond two; one per core but one when a plugin runs worker tasks); 0 = everything inline.',
     check: (raw) => (raw === 'auto' || /^\d+$/.test(raw) ? undefined : `invalid value "${raw}": want a number of workers or "auto"`),
   },
   'parse-offload-bytes': { kind: 'int', default: '131072', help: 'Bodies of at least this many bytes are parsed on a worker thread (ours; see bench/parse-offload.bench.ts).' },

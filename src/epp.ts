@@ -28,6 +28,9 @@ import { ExtProcService } from './extproc/server.js';
 import { DEFAULT_STREAM_OPTIONS } from './extproc/process-stream.js';
 import { ResourceFile } from './resources/resource-file.js';
 import { autoWorkers, ParseOffload } from './pool/parse-offload.js';
+import { WorkerPool } from './pool/worker-pool.js';
+import { usesWorkerTasks } from './framework/worker-tasks.js';
+import { PromWorkerPoolObserver } from './observability/worker-metrics.js';
 import { priorityOf, rewriteTarget } from './resources/model-rewrite.js';
 import { HealthService } from './server/health.js';
 import { serverCredentials } from './server/tls.js';
@@ -51,8 +54,10 @@ export interface RunningEpp {
   readonly extProc: ExtProcService;
   readonly tracker: LoadTracker;
   readonly metrics: PromRegistry;
-  /** The body-parsing worker pool; undefined with --workers=0 or a parser that does not offload. */
+  /** Large-body parsing on the worker pool; undefined with no worker threads or a parser that does not offload. */
   readonly parseOffload: ParseOffload | undefined;
+  /** The worker-thread pool (named tasks, body parsing); no threads with --workers=0. */
+  readonly workerPool: WorkerPool;
   close(): Promise<void>;
 }
 
@@ -77,7 +82,11 @@ async function listening<T>(flag: string, address: string, listen: () => Promise
 
 export async function startEpp(options: Options, log: Logger, start: EppStartOptions = {}): Promise<RunningEpp> {
   const host = start.host ?? '0.0.0.0';
-  const services = { random: systemRandom, now: Date.now };
+  const metrics = new PromRegistry();
+  const workerMetrics = new PromWorkerPoolObserver(metrics);
+  // Created before the config so plugins can hold it; it starts threads once the config says what needs them.
+  const workerPool = new WorkerPool({ log, observer: workerMetrics });
+  const services = { random: systemRandom, now: Date.now, workerTasks: workerPool };
   const pluginLog = { warn: (m: string) => log.warn(m), info: (m: string) => log.info(m) };
   const registry = registerInTreePlugins(new Registry());
   const config = loadConfig({ configFile: options.configFile || undefined, configText: options.configText || undefined }, registry, services, pluginLog);
@@ -91,7 +100,6 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
       : undefined) ??
     (utilizationDetector.factory(utilizationDetector.type, detectorOverrides(config.raw.saturationDetector), { warn: pluginLog.warn, plugin: () => undefined, services }) as SaturationDetector);
 
-  const metrics = new PromRegistry();
   const tracker = new LoadTracker();
   const schedulingObserver = new PromSchedulingObserver(metrics);
   const scheduler = new ProfileScheduler(config.scheduler, schedulingObserver);
@@ -118,10 +126,13 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
     });
     new Gauge({ name: 'inference_extension_info', help: 'General information of the current build of Inference Extension.', labelNames: ['commit', 'build_ref'], registers: [metrics] }).set({ commit: 'epp-ts', build_ref: '0.1.0' }, 1);
 
+    const pooledWork = [...config.plugins.values()].filter(usesWorkerTasks).map((p) => p.name);
+    const workers = options.workers === 'auto' ? autoWorkers(undefined, pooledWork.length > 0) : options.workers;
+    cleanups.push(() => workerPool.close());
+    workerPool.start(workers);
+    workerMetrics.threads(workerPool.threads);
     // Only the OpenAI parser's work is worth a worker; a passthrough or custom parser runs inline.
-    const workers = options.workers === 'auto' ? autoWorkers() : options.workers;
-    const offload = workers > 0 && parser instanceof OpenAiParser ? new ParseOffload({ workers, minBytes: options.parseOffloadBytes, log }) : undefined;
-    if (offload) cleanups.push(() => offload.close());
+    const offload = workers > 0 && parser instanceof OpenAiParser ? new ParseOffload({ pool: workerPool, minBytes: options.parseOffloadBytes }) : undefined;
 
     const director = new Director({
       parser,
@@ -172,7 +183,7 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
     const metricsServer = await listening('--metrics-port', hostPort(host, options.metricsPort), () => startMetricsServer(metrics, options.metricsPort, host));
     cleanups.push(() => metricsServer.close());
 
-    log.info({ grpcPort, healthPort, metricsPort: metricsServer.port, tls: options.secureServing, parser: parser.name, parseWorkers: offload ? workers : 0, profiles: [...scheduler.profiles.keys()] }, 'EPP serving');
+    log.info({ grpcPort, healthPort, metricsPort: metricsServer.port, tls: options.secureServing, parser: parser.name, workers: workerPool.threads, pooledWork, profiles: [...scheduler.profiles.keys()] }, 'EPP serving');
     return {
       grpcPort,
       healthPort,
@@ -184,6 +195,7 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
       tracker,
       metrics,
       parseOffload: offload,
+      workerPool,
       close: closeAll,
     };
   } catch (err) {

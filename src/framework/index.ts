@@ -7,3 +7,5 @@ export * from './scheduling.js';
 export * from './request-control.js';
 export * from './registry.js';
 export * from './discovery.js';
+export * from './datalayer.js';
+export * from './worker-tasks.js';

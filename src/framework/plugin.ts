@@ -3,6 +3,8 @@
  * `name` (which instance, referenced by `pluginRef`). Factories turn config parameters into instances.
  */
 
+import type { WorkerTasks } from './worker-tasks.js';
+
 export interface PluginIdentity {
   readonly type: string;
   readonly name: string;
@@ -16,7 +18,7 @@ export interface PluginHandle {
   warn(message: string): void;
   /** A plugin instantiated earlier in the config, by name; undefined when absent. */
   plugin(name: string): Plugin | undefined;
-  /** Shared services (random source, clock, in-flight tracker) the runtime provides. */
+  /** Shared services (random source, clock, worker tasks) the runtime provides. */
   readonly services: PluginServices;
 }
 
@@ -30,6 +32,8 @@ export interface PluginServices {
   readonly random: RandomSource;
   /** Milliseconds; injectable so staleness and LRU ages are testable. */
   readonly now: () => number;
+  /** Named tasks on the worker-thread pool, inline when it has no threads (see worker-tasks.ts). */
+  readonly workerTasks: WorkerTasks;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { ApiKind, InferenceRequest } from '../../src/framework/request.js';
 import type { PluginHandle, PluginServices } from '../../src/framework/plugin.js';
 import { LoadTracker } from '../../src/director/load-tracker.js';
 import { seededRandom } from '../../src/scheduling/random.js';
+import { WorkerPool } from '../../src/pool/worker-pool.js';
 import { promptRequest } from '../../src/request/prompt-request.js';
 
 export interface EndpointSpec {
@@ -82,9 +83,12 @@ export function makeRequest(spec: RequestSpec = {}): InferenceRequest {
   return spec.api ? { ...request, body: { ...request.body, api: spec.api } } : request;
 }
 
-/** Plugin services with a seeded random source and a settable clock. */
+/** A worker pool never started: every task runs inline. */
+const inlineTasks = new WorkerPool();
+
+/** Plugin services with a seeded random source, a settable clock and inline worker tasks. */
 export function testServices(seed = 1, now: () => number = () => 1_000_000): PluginServices {
-  return { random: seededRandom(seed), now };
+  return { random: seededRandom(seed), now, workerTasks: inlineTasks };
 }
 
 /** A PluginHandle for calling factories directly; warnings are collected. */

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { OpenAiParser } from '../../src/plugins/openai-parser/index.js';
 import { ParseOffload } from '../../src/pool/parse-offload.js';
+import { WorkerPool } from '../../src/pool/worker-pool.js';
 import { EppError } from '../../src/errors.js';
 
 const parser = new OpenAiParser('openai-parser');
@@ -32,7 +32,9 @@ const errorOf = async (f: () => unknown) => {
 };
 
 test('parse offload: the worker gives what the inline parser gives, errors included', async () => {
-  const offload = new ParseOffload({ workers: 1, minBytes: 1000 });
+  const pool = new WorkerPool();
+  pool.start(1);
+  const offload = new ParseOffload({ pool, minBytes: 1000 });
   try {
     for (const b of bodies) {
       const input = inputOf(b);
@@ -50,36 +52,20 @@ test('parse offload: the worker gives what the inline parser gives, errors inclu
       assert.deepEqual(await errorOf(() => offload.parse(inputOf(b))), want);
     }
     assert.equal(offload.wants(Buffer.alloc(999)), false);
-    assert.deepEqual(offload.stats, { offloaded: bodies.length + bad.length, fallbacks: 0 });
+    assert.deepEqual(offload.stats, { offloaded: bodies.length + bad.length });
+    assert.deepEqual(pool.stats.fallbacks, {});
   } finally {
-    await offload.close();
+    await pool.close();
   }
 });
 
-test('parse offload: a worker that throws or hangs costs a fallback, not the request', async () => {
-  const filename = fileURLToPath(new URL('../fixtures/failing-parse-worker.js', import.meta.url));
-  for (const mode of ['throw', 'hang']) {
-    const warnings: string[] = [];
-    const offload = new ParseOffload({ workers: 1, minBytes: 0, taskTimeoutMs: 200, filename, log: { warn: (_o, m) => warnings.push(m) }, workerData: { mode } });
-    try {
-      const input = inputOf(bodies[0]!);
-      const got = await offload.parse(input);
-      assert.equal(got.model, 'm', mode);
-      assert.equal(got.body.stream, true, mode);
-      assert.deepEqual(offload.stats, { offloaded: 1, fallbacks: 1 }, mode);
-      assert.deepEqual(warnings, ['parse worker failed; parsing inline'], mode);
-    } finally {
-      await offload.close();
-    }
-  }
+test('parse offload: with no worker threads nothing is offloaded; bad options name the option', () => {
+  assert.equal(new ParseOffload({ pool: new WorkerPool(), minBytes: 0 }).wants(Buffer.alloc(10)), false);
+  assert.throws(() => new ParseOffload({ pool: new WorkerPool(), minBytes: -1 }), /options\.minBytes must be >= 0, got -1/);
 });
 
-test('parse offload: bad options name the option', () => {
-  assert.throws(() => new ParseOffload({ workers: 0, minBytes: 0 }), /options\.workers must be an integer >= 1, got 0/);
-  assert.throws(() => new ParseOffload({ workers: 1, minBytes: -1 }), /options\.minBytes must be >= 0, got -1/);
-});
-
-test('parse offload: --workers auto leaves 2-core machines inline and uses the cores beyond two', async () => {
+test('parse offload: --workers auto leaves 2-core machines inline unless pooled work is configured', async () => {
   const { autoWorkers } = await import('../../src/pool/parse-offload.js');
   assert.deepEqual([1, 2, 3, 8].map((cores) => autoWorkers(cores)), [0, 0, 1, 6]);
+  assert.deepEqual([1, 2, 3, 8].map((cores) => autoWorkers(cores, true)), [1, 1, 2, 7]);
 });

@@ -1,0 +1,71 @@
+/**
+ * Piscina entry of the EPP's worker pool (src/pool/worker-pool.ts). It runs named tasks: a module's export,
+ * the module imported once per thread and kept. Whatever a task throws comes back as a reply value (an
+ * Error's `code` would not survive the thread boundary), so a rejected Piscina task always means the
+ * worker itself failed.
+ */
+import { workerData } from 'node:worker_threads';
+
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  readonly stack?: string;
+}
+
+export type EngineReply = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: SerializedError };
+
+export type EngineMessage =
+  | { readonly kind: 'task'; readonly module: string; readonly name: string; readonly input: unknown; readonly slot?: number }
+  | { readonly kind: 'preload'; readonly module: string; readonly slot?: number };
+
+/** What every thread starts with (Piscina's workerData). */
+export interface WorkerSetup {
+  /** Start stamps (ms since the epoch) this thread writes at `slot` when it begins a task. */
+  readonly started: BigInt64Array;
+  /** Modules to import before the first task. */
+  readonly preload: readonly string[];
+  /** Reserved for the scoring engine's pooled plugins. */
+  readonly scoring: readonly unknown[];
+}
+
+const setup = workerData as WorkerSetup;
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+
+function load(module: string): Promise<Record<string, unknown>> {
+  let loaded = modules.get(module);
+  if (!loaded) {
+    loaded = import(module) as Promise<Record<string, unknown>>;
+    modules.set(module, loaded);
+  }
+  return loaded;
+}
+
+// Preloads start with the thread; a failed one surfaces when a task uses its module.
+for (const m of setup.preload) load(m).catch(() => {});
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}), ...(err.stack ? { stack: err.stack } : {}) };
+  }
+  return { name: 'Error', message: String(err) };
+}
+
+export default async function run(message: EngineMessage): Promise<EngineReply> {
+  if (message.slot !== undefined) Atomics.store(setup.started, message.slot, BigInt(Date.now()));
+  try {
+    switch (message.kind) {
+      case 'preload':
+        await load(message.module);
+        return { ok: true, value: undefined };
+      case 'task': {
+        const fn = (await load(message.module))[message.name];
+        if (typeof fn !== 'function') throw new Error(`task "${message.name}" is not a function exported by ${message.module}`);
+        return { ok: true, value: await (fn as (input: unknown) => unknown)(message.input) };
+      }
+    }
+  } catch (err) {
+    return { ok: false, error: serializeError(err) };
+  }
+}
