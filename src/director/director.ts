@@ -30,6 +30,8 @@ export interface RequestObserver {
   routed(r: RoutedRequest): void;
   failed(incomingModel: string, targetModel: string, code: ErrorCode): void;
   completed(r: RoutedRequest, outcome: RequestOutcome, responseBytes: number): void;
+  /** A response on a stream that had no request phase: counted under empty model labels. */
+  completedUnrouted?(outcome: RequestOutcome, responseBytes: number): void;
 }
 
 export interface DirectorParts {
@@ -276,6 +278,15 @@ export class Director {
 
   responseChunk(routed: RoutedRequest, chunk: Uint8Array): void {
     for (const p of this.#p.responseStreaming) p.responseStreaming(routed.request, chunk, routed.endpoint);
+  }
+
+  /**
+   * A response that ended on a stream the proxy began at the response phase (it skipped the request
+   * phase): nothing to release, but its usage and outcome are still counted, with empty model labels, as
+   * the Go EPP counts them.
+   */
+  completeUnrouted(outcome: RequestOutcome, responseBytes = 0): void {
+    this.#p.observer?.completedUnrouted?.(outcome, responseBytes);
   }
 
   /** Ends a routed request: releases its reservation and tells the response plugins. Idempotent. */

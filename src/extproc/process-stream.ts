@@ -17,6 +17,7 @@ import {
   type CommonResponse,
   type HttpBody,
   type HttpHeaders,
+  type HttpTrailers,
   type ProcessingRequest,
   type ProcessingResponse,
 } from './codec.js';
@@ -72,6 +73,8 @@ export class ProcessStream {
   #routed: RoutedRequest | undefined;
   #response: ResponseBody | undefined;
   #responseStatus = 0;
+  /** The response body said end_of_stream (or trailers ended it). */
+  #responseEnded = false;
   #receivedAt = 0;
   /** Messages that arrived while the body was being parsed on a worker. */
   #waiting: ProcessingRequest[] = [];
@@ -112,8 +115,7 @@ export class ProcessStream {
         case 'responseBody':
           return this.#onResponseBody(message.responseBody!);
         case 'responseTrailers':
-          this.#io.send({ responseTrailers: {} });
-          return this.#complete({ kind: 'success', ...(this.#response?.usage ? { usage: this.#response.usage } : {}) });
+          return this.#onResponseTrailers(message.responseTrailers?.trailers);
         default:
           throw new EppError(ErrorCodes.BAD_REQUEST, 'ext_proc message carries no request phase');
       }
@@ -223,16 +225,19 @@ export class ProcessStream {
     this.#responseStatus = Number(headers[':status']) || 200;
     const routed = this.#routed;
     const common: CommonResponse = {};
+    let streaming = (headers['content-type'] ?? '').includes('text/event-stream');
+    let rewrite: { from: string; to: string } | undefined;
     if (routed) {
       const served = message.metadataContext?.filterMetadata?.[LB_NAMESPACE]?.fields?.[SERVED_KEY]?.stringValue;
       if (served) this.#director.served(routed, served);
       this.#director.responseHeaders(routed, { status: this.#responseStatus, headers });
       const { incomingModel, targetModel } = routed.request;
-      const rewrite = incomingModel && targetModel !== incomingModel ? { from: targetModel, to: incomingModel } : undefined;
-      const streaming = (headers['content-type'] ?? '').includes('text/event-stream') || routed.request.body.stream;
-      this.#response = new ResponseBody({ streaming, rewrite, maxBufferBytes: this.#o.maxResponseBufferBytes });
+      rewrite = incomingModel && targetModel !== incomingModel ? { from: targetModel, to: incomingModel } : undefined;
+      streaming ||= Boolean(routed.request.body.stream);
       if (rewrite) common.headerMutation = { removeHeaders: ['content-length'] }; // the renamed body's length differs
     }
+    // Also without a request phase: JSON is still answered whole and usage is still read.
+    this.#response = new ResponseBody({ streaming, rewrite, maxBufferBytes: this.#o.maxResponseBufferBytes });
     this.#phase = 'response-body';
     this.#io.send({ responseHeaders: { response: common } });
     if (h.endOfStream) this.#complete(this.#successOutcome());
@@ -256,7 +261,26 @@ export class ProcessStream {
         parts.forEach((part, i) => this.#io.send({ responseBody: { response: { bodyMutation: { streamedResponse: { body: part, endOfStream: Boolean(b.endOfStream) && i === parts.length - 1 } } } } }));
       }
     }
-    if (b.endOfStream) this.#complete(this.#successOutcome());
+    if (b.endOfStream) {
+      this.#responseEnded = true;
+      this.#complete(this.#successOutcome());
+    }
+  }
+
+  /**
+   * Trailers end a response body that did not say end_of_stream (HTTP/2, gRPC): what was held goes on
+   * first, then the empty TrailersResponse. A `grpc-status` other than 0 is an error, as a 4xx/5xx is.
+   */
+  #onResponseTrailers(trailers: HttpTrailers['trailers']): void {
+    const response = this.#response;
+    if (response && !this.#responseEnded && this.#responseMode !== BodySendMode.BUFFERED) {
+      this.#responseEnded = true;
+      const rest = response.end();
+      if (rest.length > 0) for (const part of chunks(rest)) this.#io.send({ responseBody: { response: { bodyMutation: { streamedResponse: { body: part, endOfStream: false } } } } });
+    }
+    this.#io.send({ responseTrailers: {} });
+    const grpcStatus = headerRecord(trailers)['grpc-status'];
+    this.#complete(grpcStatus !== undefined && grpcStatus.trim() !== '0' ? { kind: 'error', code: ErrorCodes.MODEL_SERVER_ERROR, status: this.#responseStatus } : this.#successOutcome());
   }
 
   #successOutcome(): RequestOutcome {
@@ -268,7 +292,12 @@ export class ProcessStream {
   #complete(outcome: RequestOutcome): void {
     const wasFinished = this.#phase === 'finished';
     this.#phase = 'finished';
-    if (wasFinished || !this.#routed) return;
+    if (wasFinished) return;
+    if (!this.#routed) {
+      // A stream that began at the response phase: nothing to release, but its usage still counts.
+      if (this.#response) this.#director.completeUnrouted(outcome, this.#response.size);
+      return;
+    }
     this.#director.complete(this.#routed, outcome, this.#response?.size ?? 0);
     if (this.#o.log?.isLevelEnabled?.('debug')) this.#o.log.debug?.({ requestId: this.#routed.request.requestId, endpoint: this.#routed.endpoint.hostPort, outcome }, 'request ended');
   }

@@ -51,9 +51,18 @@ export class PromRequestObserver implements RequestObserver {
   completed(r: RoutedRequest, outcome: RequestOutcome, responseBytes: number): void {
     const labels = { model_name: r.request.incomingModel, target_model_name: r.request.targetModel };
     this.#running.dec({ model_name: r.request.incomingModel });
+    if (outcome.kind === 'success') this.#duration.observe(labels, (performance.now() - r.startedAt) / 1000);
+    this.#outcome(labels, outcome, responseBytes);
+  }
+
+  /** No request phase: no model, no start time; sizes, usage and errors still count (empty labels, as the Go EPP). */
+  completedUnrouted(outcome: RequestOutcome, responseBytes: number): void {
+    this.#outcome({ model_name: '', target_model_name: '' }, outcome, responseBytes);
+  }
+
+  #outcome(labels: { model_name: string; target_model_name: string }, outcome: RequestOutcome, responseBytes: number): void {
     if (outcome.kind === 'error') this.#errors.inc({ ...labels, error_code: goErrorName(outcome.code) });
     if (outcome.kind !== 'success') return;
-    this.#duration.observe(labels, (performance.now() - r.startedAt) / 1000);
     this.#responseSizes.observe(labels, responseBytes);
     if (outcome.usage) {
       this.#inputTokens.observe(labels, outcome.usage.promptTokens);

@@ -106,6 +106,16 @@ test('e2e lifecycle: rewrites by header and by rule, responses renamed back, SSE
     assert.equal(streamedResponseBody(await failing.responses(4)), 'overloaded');
     assert.match(await t.epp.metrics.metrics(), /^inference_objective_request_error_total\{model_name="m",target_model_name="m",error_code="ModelServerError"\} 1$/m);
     await until(() => inFlight() === 0, 'the failed request released its slot');
+
+    // A stream that starts at the response phase (the proxy skipped the request phase): answered, and its
+    // usage recorded with empty model labels, as the Go EPP does.
+    const late = new Stream(t.client).send(responseHeaders({ ':status': '200', 'content-type': 'application/json' }));
+    late.send(responseBody('{"usage":{"prompt_tokens":5,', false)).send(responseBody('"completion_tokens":9}}', true));
+    assert.equal(streamedResponseBody(await late.responses(2)), '{"usage":{"prompt_tokens":5,"completion_tokens":9}}');
+    const counted = await t.epp.metrics.metrics();
+    assert.match(counted, /^inference_objective_input_tokens_sum\{model_name="",target_model_name=""\} 5$/m);
+    assert.match(counted, /^inference_objective_output_tokens_sum\{model_name="",target_model_name=""\} 9$/m);
+    late.endSide();
   } finally {
     await t.close();
     await fake.close();

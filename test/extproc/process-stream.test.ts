@@ -217,3 +217,38 @@ test('process stream: every routed request echoes the request headers except the
     assert.equal(set.length, Object.keys(want).length, `${name}: each header once`);
   }
 });
+
+test('process stream: a stream that starts at the response phase still reports its usage (JSON and SSE)', () => {
+  const json = run([responseHeaders({ ':status': '200', 'content-type': 'application/json' }), responseBody('{"usage":{"prompt_tokens":7,', false), responseBody('"completion_tokens":10}}', true)]);
+  assert.deepEqual(json.calls.unrouted, [{ kind: 'success', usage: { promptTokens: 7, completionTokens: 10, cachedPromptTokens: 0 }, bytes: 52 }]);
+  const sse = run([responseHeaders({ ':status': '200', 'content-type': 'text/event-stream' }), responseBody('data: {"usage":{"prompt_tokens":2,"completion_tokens":3}}\n\n'), responseBody('data: [DONE]\n\n', true)]);
+  assert.equal(sse.calls.unrouted?.[0]?.kind, 'success');
+  assert.deepEqual(sse.calls.unrouted?.[0]?.usage, { promptTokens: 2, completionTokens: 3, cachedPromptTokens: 0 });
+  const failed = run([responseHeaders({ ':status': '500' }), responseBody('oops', true)]);
+  assert.deepEqual(failed.calls.unrouted?.map((u) => u.kind), ['error']);
+});
+
+test('process stream: a non-streamed JSON response is answered in one streamed_response chunk once complete; SSE passes through as it comes', () => {
+  const parts = ['{"id":"x",', '"usage":{"prompt_tokens":1}', '}'];
+  for (const routed of [true, false]) {
+    const prefix = routed ? [requestHeaders({}), requestBody('{"model":"m","prompt":"x"}')] : [];
+    const { sent } = run([...prefix, responseHeaders({ ':status': '200', 'content-type': 'application/json' }), ...parts.map((p, i) => responseBody(p, i === parts.length - 1))]);
+    const bodies = sent.filter((m) => m.responseBody).map((m) => m.responseBody!.response!.bodyMutation!.streamedResponse!);
+    assert.equal(bodies.length, 1, `routed=${routed}: one answer for the whole body`);
+    assert.equal(Buffer.from(bodies[0]!.body!).toString(), parts.join(''));
+    assert.equal(bodies[0]!.endOfStream, true);
+  }
+  const events = ['data: {"a":1}\n\n', 'data: {"a":2}\n\n', 'data: [DONE]\n\n'];
+  const { sent } = run([responseHeaders({ ':status': '200', 'content-type': 'text/event-stream' }), ...events.map((e, i) => responseBody(e, i === events.length - 1))]);
+  assert.deepEqual(sent.filter((m) => m.responseBody).map((m) => Buffer.from(m.responseBody!.response!.bodyMutation!.streamedResponse!.body!).toString()), events);
+});
+
+test('process stream: response trailers end a body that never said end_of_stream; an error grpc-status counts as an error', () => {
+  for (const [status, want] of [['0', 'success'], ['14', 'error'], [undefined, 'success']] as const) {
+    const trailers = { request: 'responseTrailers' as const, responseTrailers: { trailers: { headers: status === undefined ? [] : [{ key: 'grpc-status', rawValue: Buffer.from(status) }] } } };
+    const { sent, calls } = run([requestHeaders({}, true), responseHeaders({ ':status': '200', 'content-type': 'application/json' }), responseBody('{"usage":', false), responseBody('{}}', false), trailers]);
+    assert.deepEqual(kinds(sent), ['requestHeaders', 'responseHeaders', 'responseBody', 'responseTrailers'], `grpc-status ${status}`);
+    assert.equal(Buffer.from(sent[2]!.responseBody!.response!.bodyMutation!.streamedResponse!.body!).toString(), '{"usage":{}}', 'the held body goes on before the trailers answer');
+    assert.deepEqual(calls.completed, [want], `grpc-status ${status}`);
+  }
+});

@@ -8,6 +8,8 @@ export interface StubCalls {
   completed: string[];
   /** Routes handed out. */
   routes?: number;
+  /** Outcomes of responses on streams without a request phase. */
+  unrouted?: { kind: string; usage?: unknown; bytes: number }[];
 }
 
 /** A director that routes to the golden destinations, or fails with `error`. */
@@ -36,6 +38,7 @@ export function stubDirector(error?: EppError, calls: StubCalls = { completed: [
     responseChunk: () => {},
     complete: (_r: RoutedRequest, outcome: { kind: string }) => void calls.completed.push(outcome.kind),
     rejected: () => {},
+    completeUnrouted: (outcome: { kind: string; usage?: unknown }, bytes: number) => void (calls.unrouted ??= []).push({ kind: outcome.kind, ...(outcome.usage ? { usage: outcome.usage } : {}), bytes }),
   } as unknown as Director;
 }
 
