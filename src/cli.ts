@@ -7,6 +7,15 @@ const FLAGS = {
   'config-text': { kind: 'string', default: '', help: 'An EndpointPickerConfig as inline YAML (exclusive with --config-file).' },
   'pool-name': { kind: 'string', default: '', help: 'Name of the InferencePool this EPP serves.' },
   'pool-namespace': { kind: 'string', default: 'default', help: 'Namespace of the InferencePool.' },
+  'pool-group': { kind: 'string', default: 'inference.networking.k8s.io', help: 'API group of the InferencePool: inference.networking.k8s.io (v1) or inference.networking.x-k8s.io (v1alpha2).' },
+  'endpoint-selector': { kind: 'string', default: '', help: 'Standalone mode (no InferencePool): label selector of the model server pods, e.g. app=vllm,env in (prod).' },
+  'endpoint-target-ports': {
+    kind: 'string',
+    default: '',
+    help: 'Standalone mode: target ports of the model server pods, comma-separated (e.g. 8000,8001).',
+    check: (raw) => (raw === '' || /^\d+(,\d+)*$/.test(raw) ? undefined : `invalid value "${raw}": want comma-separated port numbers without spaces`),
+  },
+  kubeconfig: { kind: 'string', default: '', help: 'Kubernetes client configuration (default: $KUBECONFIG, the in-cluster service account, ~/.kube/config).' },
   'grpc-port': { kind: 'int', default: '9002', help: 'Port of the ext_proc gRPC server.' },
   'grpc-health-port': { kind: 'int', default: '9003', help: 'Port of the gRPC health server.' },
   'metrics-port': { kind: 'int', default: '9090', help: 'Port of the Prometheus /metrics endpoint.' },
@@ -31,6 +40,11 @@ export interface Options {
   configText: string;
   poolName: string;
   poolNamespace: string;
+  poolGroup: string;
+  endpointSelector: string;
+  /** Comma-separated ports, as given. */
+  endpointTargetPorts: string;
+  kubeconfig: string;
   grpcPort: number;
   grpcHealthPort: number;
   metricsPort: number;
@@ -58,6 +72,7 @@ export function parseArgs(argv: readonly string[]): Options {
   if (out['workers'] !== 'auto') out['workers'] = Number(out['workers']);
   const options = out as unknown as Options;
   if (options.configFile && options.configText) throw new ConfigError('', 'only one of --config-file and --config-text may be set');
+  if (options.poolName && options.endpointSelector) throw new ConfigError('', 'only one of --pool-name and --endpoint-selector may be set');
   return options;
 }
 

@@ -37,6 +37,9 @@ import { serverCredentials } from './server/tls.js';
 import { startMetricsServer } from './server/metrics-server.js';
 import { pluginOf } from './config/plugin-ref.js';
 import { ConfigError } from './errors.js';
+import type { PluginServices } from './framework/plugin.js';
+import type { EndpointDiscovery } from './framework/discovery.js';
+import { FROM_FLAGS, K8S_DISCOVERY } from './plugins/k8s-discovery/index.js';
 
 export interface EppStartOptions {
   /** Interface to listen on; all interfaces by default, as the Go EPP. */
@@ -80,6 +83,22 @@ async function listening<T>(flag: string, address: string, listen: () => Promise
   }
 }
 
+/**
+ * As the Go EPP: --pool-name (or --endpoint-selector) with no dataLayer.discovery in the config means
+ * Kubernetes discovery of that pool (or of the selected pods).
+ */
+function kubernetesDiscoveryFromFlags(options: Options, config: LoadedConfig, registry: Registry, services: PluginServices, log: { warn(m: string): void }): EndpointDiscovery | undefined {
+  if (!options.poolName && !options.endpointSelector) return undefined;
+  if (config.raw.dataLayer?.discovery) return undefined;
+  const parameters = {
+    ...(options.poolName ? { poolName: options.poolName, poolNamespace: options.poolNamespace, poolGroup: options.poolGroup } : {}),
+    ...(options.endpointSelector ? { endpointSelector: options.endpointSelector, endpointTargetPorts: options.endpointTargetPorts, poolNamespace: options.poolNamespace } : {}),
+    kubeconfig: options.kubeconfig,
+    [FROM_FLAGS]: true,
+  };
+  return registry.get(K8S_DISCOVERY)!.factory(K8S_DISCOVERY, parameters, { warn: log.warn, plugin: () => undefined, services }) as EndpointDiscovery;
+}
+
 export async function startEpp(options: Options, log: Logger, start: EppStartOptions = {}): Promise<RunningEpp> {
   const host = start.host ?? '0.0.0.0';
   const metrics = new PromRegistry();
@@ -117,7 +136,8 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
   };
   try {
     if (resources) cleanups.push(() => resources.close());
-    const dataLayer = await startDataLayer(config, { tracker, refreshMs: options.refreshMetricsInterval, stalenessMs: options.metricsStalenessThreshold, log: pluginLog });
+    const defaultDiscovery = kubernetesDiscoveryFromFlags(options, config, registry, services, pluginLog);
+    const dataLayer = await startDataLayer(config, { tracker, refreshMs: options.refreshMetricsInterval, stalenessMs: options.metricsStalenessThreshold, log: pluginLog, defaultDiscovery });
     cleanups.push(() => dataLayer.close());
     registerPoolMetrics(metrics, options.poolName || 'default', {
       snapshot: () => dataLayer.store.snapshot(),

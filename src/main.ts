@@ -14,7 +14,7 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger(options.verbosity);
   const epp = await startEpp(options, log);
   if (!epp.dataLayer.discovery) {
-    log.warn('no dataLayer.discovery in the config: the pool stays empty and requests get 503 (Kubernetes discovery is not built yet; use file-discovery, or `npm start` for the simulated demo)');
+    log.warn('no discovery: the pool stays empty and requests get 503 (give --pool-name for an InferencePool, --endpoint-selector for standalone Kubernetes discovery, a file-discovery plugin in the config, or `npm start` for the simulated demo)');
   }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -21,6 +21,8 @@ export interface DataLayerOptions {
   readonly stalenessMs: number;
   readonly now?: () => number;
   readonly log?: { warn(message: string): void; info(message: string): void };
+  /** Discovery to use when the config names none (the composition root's default, e.g. from --pool-name). */
+  readonly defaultDiscovery?: EndpointDiscovery;
 }
 
 export interface DataLayer {
@@ -71,7 +73,7 @@ export async function startDataLayer(config: LoadedConfig, options: DataLayerOpt
     ready: () => store.ready(),
   };
   const ref = config.raw.dataLayer?.discovery?.pluginRef;
-  const discovery = ref ? pluginOf(config, ref, 'dataLayer.discovery.pluginRef', isEndpointDiscovery, 'an endpoint discovery plugin') : undefined;
+  const discovery = ref ? pluginOf(config, ref, 'dataLayer.discovery.pluginRef', isEndpointDiscovery, 'an endpoint discovery plugin') : options.defaultDiscovery;
   if (discovery) await discovery.start(sink);
   return {
     store,

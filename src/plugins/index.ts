@@ -12,6 +12,7 @@ import { registration as randomPicker } from './random-picker/index.js';
 import { registration as weightedRandomPicker } from './weighted-random-picker/index.js';
 import { registration as singleProfileHandler } from './single-profile-handler/index.js';
 import { registration as fileDiscovery } from './file-discovery/index.js';
+import { registration as k8sDiscovery } from './k8s-discovery/index.js';
 import { registration as coreMetricsExtractor } from './core-metrics-extractor/index.js';
 import { registration as metricsDataSource } from './metrics-data-source/index.js';
 import { registration as openaiParser } from './openai-parser/index.js';
@@ -33,6 +34,7 @@ export function registerInTreePlugins(registry: Registry): Registry {
     weightedRandomPicker,
     singleProfileHandler,
     fileDiscovery,
+    k8sDiscovery,
     coreMetricsExtractor,
     metricsDataSource,
     openaiParser,

@@ -9,6 +9,7 @@ test('registerInTreePlugins registers every in-tree type once; a second registra
     'approx-prefix-cache-producer',
     'core-metrics-extractor',
     'file-discovery',
+    'k8s-discovery',
     'kv-cache-scorer',
     'kv-cache-utilization-scorer',
     'lora-affinity-scorer',

@@ -1,0 +1,100 @@
+/**
+ * End-to-end on Kubernetes discovery: a real EPP started with --pool-name (no discovery in the config)
+ * against the fake API server, model servers on loopback addresses sharing the pool's target port.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { startEpp } from '../../src/epp.js';
+import { parseArgs } from '../../src/cli.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { DEFAULT_CONFIG_TEXT } from '../../src/config/defaults.js';
+import { crdPath, FakeKubeApi, pod, podsPath, poolV1 } from '../helpers/fake-kube-api.js';
+import { chat, destinationOf, requestBody, requestHeaders, Stream } from '../helpers/ext-proc-harness.js';
+import { vllmPage } from '../helpers/vllm-page.js';
+import { until } from '../helpers/until.js';
+
+/** Model servers on 127.0.0.2, 127.0.0.3…, all on one port (as pods of a pool share the target port). */
+export async function loopbackModelServers(n: number): Promise<{ ips: string[]; port: number; close(): Promise<void> }> {
+  for (let attempt = 0; ; attempt++) {
+    const servers: http.Server[] = [];
+    let port = 0;
+    try {
+      for (let i = 0; i < n; i++) {
+        const s = http.createServer((_q, r) => r.end(vllmPage({ waiting: 0, kv: 0.1 })));
+        await new Promise<void>((resolve, reject) => (s.once('error', reject), s.listen(port, `127.0.0.${i + 2}`, () => resolve())));
+        servers.push(s);
+        port = (s.address() as AddressInfo).port;
+      }
+      return {
+        ips: servers.map((_s, i) => `127.0.0.${i + 2}`),
+        port,
+        close: async () => void (await Promise.all(servers.map((s) => new Promise((r) => (s.closeAllConnections(), s.close(r)))))),
+      };
+    } catch (err) {
+      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+      if (attempt > 5) throw err;
+    }
+  }
+}
+
+async function metricsText(port: number): Promise<string> {
+  return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+}
+const gauge = (text: string, name: string) => Number(text.match(new RegExp(`^${name}\\{name="pool"\\} (\\S+)$`, 'm'))?.[1] ?? NaN);
+
+test('e2e: --pool-name without a discovery plugin discovers the InferencePool pods; routing and pool gauges follow them', async () => {
+  const api = await FakeKubeApi.start();
+  api.serve('inference.networking.k8s.io', 'v1', 'inferencepools');
+  const servers = await loopbackModelServers(2);
+  const [ipA, ipB] = servers.ips as [string, string];
+  api.put(crdPath('inference.networking.k8s.io', 'v1', 'ml', 'inferencepools'), poolV1('pool', { app: 'vllm' }, [servers.port]));
+  api.put(podsPath('ml'), pod('a', { ip: ipA }));
+  api.put(podsPath('ml'), pod('b', { ip: ipB }));
+  const args = ['--config-text', DEFAULT_CONFIG_TEXT, '--pool-name', 'pool', '--pool-namespace', 'ml', '--kubeconfig', api.kubeconfig('ml'), '--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', '--refresh-metrics-interval=10ms'];
+  const epp = await startEpp(parseArgs(args), createLogger(0, { write: () => true } as unknown as NodeJS.WritableStream), { host: '127.0.0.1' });
+  const client = new grpc.Client(`127.0.0.1:${epp.grpcPort}`, grpc.credentials.createInsecure());
+  try {
+    assert.equal(epp.dataLayer.discovery?.type, 'k8s-discovery');
+    await until(async () => gauge(await metricsText(epp.metricsPort), 'inference_pool_ready_pods') === 2, 'two ready pods in the gauge');
+    const seen = new Set<string>();
+    for (let i = 0; i < 12; i++) {
+      const s = new Stream(client).send(requestHeaders({})).send(requestBody(chat('m', { messages: [{ role: 'user', content: `hello ${i}` }] })));
+      seen.add(destinationOf(await s.responses(2))!);
+      s.cancel();
+    }
+    for (const d of seen) assert.ok(d === `${ipA}:${servers.port}` || d === `${ipB}:${servers.port}`, d);
+
+    api.put(podsPath('ml'), pod('b', { ip: ipB, ready: false }));
+    const t0 = Date.now();
+    await until(async () => gauge(await metricsText(epp.metricsPort), 'inference_pool_ready_pods') === 1, 'the gauge drops to 1');
+    assert.ok(Date.now() - t0 < 3000, 'within seconds');
+    for (let i = 0; i < 4; i++) {
+      const s = new Stream(client).send(requestHeaders({})).send(requestBody(chat('m')));
+      assert.equal(destinationOf(await s.responses(2)), `${ipA}:${servers.port}`, 'only the ready pod is picked');
+      s.cancel();
+    }
+  } finally {
+    client.close();
+    await epp.close();
+    await servers.close();
+    await api.close();
+  }
+});
+
+test('e2e: Kubernetes flags are checked at start: both modes at once, a bad selector, a missing CRD', async () => {
+  assert.throws(() => parseArgs(['--pool-name', 'p', '--endpoint-selector', 'a=b']), /only one of --pool-name and --endpoint-selector/);
+  assert.throws(() => parseArgs(['--endpoint-target-ports', '80, 81']), /--endpoint-target-ports: invalid value/);
+  const log = createLogger(0, { write: () => true } as unknown as NodeJS.WritableStream);
+  const base = ['--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0'];
+  await assert.rejects(startEpp(parseArgs([...base, '--endpoint-selector', 'app in (a', '--endpoint-target-ports', '8000']), log), /--endpoint-selector: cannot parse requirement/);
+  await assert.rejects(startEpp(parseArgs([...base, '--endpoint-selector', 'app=a']), log), /--endpoint-target-ports: standalone mode \(--endpoint-selector\) needs 1 to 8 target ports/);
+  const api = await FakeKubeApi.start();
+  try {
+    await assert.rejects(startEpp(parseArgs([...base, '--pool-name', 'p', '--kubeconfig', api.kubeconfig()]), log), /is the InferencePool CRD installed\?/);
+  } finally {
+    await api.close();
+  }
+});
