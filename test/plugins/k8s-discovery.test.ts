@@ -71,7 +71,7 @@ test('targetFrom: exactly one mode, flags named when they are the source', () =>
     [{ endpointSelector: 'app in (a', endpointTargetPorts: '8000' }, true, /^--endpoint-selector: /],
   ];
   for (const [p, flags, re] of bad) assert.throws(() => targetFrom(p, flags), (e: unknown) => e instanceof ConfigError && re.test(e.message), JSON.stringify(p));
-  assert.throws(() => registration.factory('d', { poolName: 'p', kubeconfig: 3 }, { warn: () => {}, plugin: () => undefined, services: { random: { next: Math.random }, now: Date.now } }), /parameters.kubeconfig/);
+  assert.throws(() => registration.factory('d', { poolName: 'p', kubeconfig: 3 }, { warn: () => {}, plugin: () => undefined, services: {} as never }), /parameters.kubeconfig/);
 });
 
 class RecordingSink implements DiscoverySink {
