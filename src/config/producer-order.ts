@@ -2,7 +2,7 @@ import type { DataProducer } from '../framework/request-control.js';
 import { ConfigError } from '../errors.js';
 
 /**
- * Orders producers so that one consuming a key runs after every producer of that key; otherwise config
+ * Orders producers so that one consuming (or using) a key runs after every producer of that key; otherwise config
  * order is kept. A dependency cycle is a startup error naming the plugins in it.
  */
 export function orderProducers(producers: readonly DataProducer[]): DataProducer[] {
@@ -17,7 +17,7 @@ export function orderProducers(producers: readonly DataProducer[]): DataProducer
       throw new ConfigError('plugins', `data producers depend on each other in a cycle: ${cycle}`);
     }
     state.set(p, 'visiting');
-    for (const key of p.consumes) for (const dep of producersOf.get(key) ?? []) if (dep !== p) visit(dep, [...trail, p]);
+    for (const key of [...p.consumes, ...(p.uses ?? [])]) for (const dep of producersOf.get(key) ?? []) if (dep !== p) visit(dep, [...trail, p]);
     state.set(p, 'done');
     ordered.push(p);
   };

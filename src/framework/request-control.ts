@@ -46,6 +46,8 @@ export interface ResponseComplete extends Plugin {
 /** Declares the data it needs; the loader adds a default producer for data nobody produces. */
 export interface DataConsumer {
   readonly consumes: readonly string[];
+  /** Data it reads when present: producers of it run first, but no default producer is added for it. */
+  readonly uses?: readonly string[];
 }
 
 /**

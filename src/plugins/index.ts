@@ -18,6 +18,7 @@ import { registration as metricsDataSource } from './metrics-data-source/index.j
 import { registration as openaiParser } from './openai-parser/index.js';
 import { registration as passthroughParser } from './passthrough-parser/index.js';
 import { registration as utilizationDetector } from './utilization-detector/index.js';
+import { registration as tokenProducer, legacyRegistration as tokenizerAlias } from './token-producer/index.js';
 
 export function registerInTreePlugins(registry: Registry): Registry {
   for (const r of [
@@ -40,6 +41,8 @@ export function registerInTreePlugins(registry: Registry): Registry {
     openaiParser,
     passthroughParser,
     utilizationDetector,
+    tokenProducer,
+    tokenizerAlias,
   ]) {
     registry.register(r);
   }

@@ -37,8 +37,22 @@ export function summarizeOpenAiBody(path: string, body: Uint8Array): { summary: 
   return { summary: { api, model: v.model, stream: v.stream, cacheSalt: v.cacheSalt, prefixRanges: prefixRanges(api, body) }, json: v.json };
 }
 
-/** The scheduling view of a summarised body. `json` is absent when the summary came from a worker. */
+/**
+ * The scheduling view of a summarised body. `json` is absent when the summary came from a worker; the
+ * body's `json` is then parsed on first read only (a token producer reads it; the default path does not).
+ */
 export function parsedFromSummary(body: Uint8Array, s: BodySummary, json?: Readonly<Record<string, unknown>>): ParsedRequest {
   const prefix = s.prefixRanges ? prefixFromRanges(s.api, body, s.prefixRanges) : prefixText(s.api, json ?? (parseJsonBody(body) as Record<string, unknown>));
-  return { model: s.model, body: { api: s.api, ...(json ? { json } : {}), prefixText: prefix, cacheSalt: s.cacheSalt, stream: s.stream } };
+  if (json) return { model: s.model, body: { api: s.api, json, prefixText: prefix, cacheSalt: s.cacheSalt, stream: s.stream } };
+  let parsed: Readonly<Record<string, unknown>> | undefined;
+  const lazy = {
+    api: s.api,
+    get json(): Readonly<Record<string, unknown>> {
+      return (parsed ??= parseJsonBody(body) as Record<string, unknown>);
+    },
+    prefixText: prefix,
+    cacheSalt: s.cacheSalt,
+    stream: s.stream,
+  };
+  return { model: s.model, body: lazy };
 }

@@ -6,12 +6,15 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimEngine, type EngineOptions, type SimResult } from './engine.js';
 import { renderMetrics, type Flavor } from './metrics-page.js';
+import { handleRender, isRenderPath } from './render.js';
 
 export interface SimServerOptions extends Partial<EngineOptions> {
   readonly port?: number;
   readonly host?: string;
   readonly flavor?: Flavor;
   readonly name?: string;
+  /** The model folder whose tokenizer answers the render endpoints; the bundled Qwen3 one by default. */
+  readonly tokenizerPath?: string;
 }
 
 export interface SimServer {
@@ -104,7 +107,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     }
     if (req.method === 'GET' && path === '/health') return res.end();
     const chat = path === '/v1/chat/completions';
-    if (req.method !== 'POST' || (!chat && path !== '/v1/completions')) return sendError(res, 404, `no route ${req.method} ${path}`, 'NotFoundError');
+    const render = req.method === 'POST' && isRenderPath(path);
+    if (!render && (req.method !== 'POST' || (!chat && path !== '/v1/completions'))) return sendError(res, 404, `no route ${req.method} ${path}`, 'NotFoundError');
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -113,6 +117,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     });
     req.on('end', () => {
       if (size > MAX_BODY) return sendError(res, 413, 'request body too large');
+      if (render) return void handleRender(res, path, Buffer.concat(chunks).toString('utf8'), [engine.options.model, ...engine.options.adapters], options.tokenizerPath);
       handleGeneration(engine, res, chat, Buffer.concat(chunks).toString('utf8')).catch((err: Error) => {
         if (!res.headersSent) sendError(res, 503, err.message, 'ServiceUnavailableError');
         else res.destroy();

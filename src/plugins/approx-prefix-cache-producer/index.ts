@@ -1,6 +1,6 @@
 import type { Endpoint, EndpointLifecycleListener } from '../../framework/endpoint.js';
 import type { PluginRegistration } from '../../framework/plugin.js';
-import type { InferenceRequest } from '../../framework/request.js';
+import { TOKENIZED_PROMPT_KEY, type InferenceRequest } from '../../framework/request.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { DataProducer, PreRequest } from '../../framework/request-control.js';
 import type { SchedulingResult } from '../../framework/scheduling.js';
@@ -57,6 +57,20 @@ export function prefixCacheConfig(parameters: unknown): PrefixCacheConfig {
 const encoder = new TextEncoder();
 
 /**
+ * What the blocks are cut from: the real token ids when a tokenizer produced them (four bytes a token, so
+ * a block of N tokens is N·4 bytes, exactly the pods' own blocks), else the prompt text at ~4 bytes a
+ * token (the Go EPP's estimate).
+ */
+function prefixBytes(request: InferenceRequest): Uint8Array {
+  const t = request.tokenizedPrompt;
+  if (t && t.exact && t.prompts.length === 1) {
+    const ids = t.prompts[0]!.tokenIds;
+    return new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
+  }
+  return request.body.prefixText;
+}
+
+/**
  * Hashes the request's prefix in blocks, finds how many leading blocks each candidate holds, and after the
  * pick teaches the index that the chosen pods now hold them — synchronously, before the next request.
  */
@@ -64,6 +78,8 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
   readonly type: string = APPROX_PREFIX_CACHE_PRODUCER;
   readonly produces = [PREFIX_CACHE_MATCH_KEY] as const;
   readonly consumes = [] as const;
+  /** Real token ids, when a token producer is configured (it then runs first). */
+  readonly uses = [TOKENIZED_PROMPT_KEY] as const;
   readonly index = new PrefixIndex();
 
   constructor(
@@ -89,7 +105,7 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
 
   hash(request: InferenceRequest, blockBytes: number): Float64Array {
     const seed = xxh64(encoder.encode(request.targetModel + request.body.cacheSalt));
-    return chainHashes(request.body.prefixText, blockBytes, this.maxBlocks(blockBytes), seed);
+    return chainHashes(prefixBytes(request), blockBytes, this.maxBlocks(blockBytes), seed);
   }
 
   produce(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): void {
