@@ -23,6 +23,8 @@ test('registerInTreePlugins registers every in-tree type once; a second registra
     'running-requests-size-scorer',
     'single-profile-handler',
     'token-load-scorer',
+    'token-producer',
+    'tokenizer',
     'utilization-detector',
     'weighted-random-picker',
   ]);

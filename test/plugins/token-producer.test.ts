@@ -137,7 +137,8 @@ test('local and vllm (against the simulator render endpoints) give the same ids 
   try {
     const h = testHandle();
     const local = registration.factory('local', { local: { path: qwen } }, h) as TokenProducer;
-    const vllm = registration.factory('vllm', { modelName: 'qwen3', vllm: { url: sim.url } }, h) as TokenProducer;
+    // A generous timeout: the simulator loads its tokenizer on the first render, on a machine running other tests.
+    const vllm = registration.factory('vllm', { modelName: 'qwen3', vllm: { url: sim.url, timeout: '120s' } }, h) as TokenProducer;
     const [a, b, c] = realChunks(3, 4000);
     const bodies: [ApiKind, Record<string, unknown>][] = [
       ['chat-completions', { model: 'client-name', messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: a }, { role: 'assistant', content: b }, { role: 'user', content: c }] }],
@@ -151,7 +152,7 @@ test('local and vllm (against the simulator render endpoints) give the same ids 
       const rv = request(api, json);
       await local.produce(rl, []);
       await vllm.produce(rv, []);
-      assert.ok(rl.tokenizedPrompt && rv.tokenizedPrompt, `${api}: both tokenized`);
+      assert.ok(rl.tokenizedPrompt && rv.tokenizedPrompt, `${api}: both tokenized (${h.warnings.join('; ')})`);
       assert.deepEqual(rl.tokenizedPrompt.prompts.map((p) => [...p.tokenIds]), rv.tokenizedPrompt.prompts.map((p) => [...p.tokenIds]), api);
       assert.ok(rl.tokenizedPrompt.exact && rv.tokenizedPrompt.exact);
       assert.ok(rl.tokenizedPrompt.prompts[0]!.tokenIds.length > 0);
