@@ -3,6 +3,7 @@ import { runSchedulingBench } from './scheduling.bench.js';
 import { runExtractBench } from './extract.bench.js';
 import { runScrapeBench } from './scrape.bench.js';
 import { runParseOffloadBench } from './parse-offload.bench.js';
+import { runMemoryBench } from './memory.bench.js';
 
 const fmt = (n: number) => n.toFixed(1).padStart(9);
 
@@ -27,3 +28,7 @@ console.log('  body KB   inline µs   worker µs   worker latency µs');
 for (const r of await runParseOffloadBench()) {
   console.log(`${String(r.bodyKB).padStart(9)} ${r.inlineMainUs.toFixed(0).padStart(11)} ${r.offloadMainUs.toFixed(0).padStart(11)} ${r.offloadLatencyUs.toFixed(0).padStart(19)}`);
 }
+
+const m = await runMemoryBench();
+console.log(`\nMemory: ${m.pods} pods scraped every 50 ms, each pod's prefix LRU full (${m.blocks} blocks): RSS ${m.rssMiB.toFixed(1)} MiB, heap used ${m.heapUsedMiB.toFixed(1)} MiB`);
+console.log(`  per cached block: ${m.rssBytesPerBlock.toFixed(1)} bytes of RSS (${m.indexBytesPerBlock.toFixed(1)} bytes of index arrays allocated)`);

@@ -129,8 +129,8 @@ export function runH2load(args: readonly string[], children: Set<ChildProcess>):
 }
 
 /** A node child whose first stdout line is JSON; rejects if it exits or stays silent. */
-export function spawnNode<T>(script: string, args: string[], children: Set<ChildProcess>, ms = 15_000, env: NodeJS.ProcessEnv = process.env): Promise<{ child: ChildProcess; info: T }> {
-  const child = spawn(process.execPath, [here(script), ...args], { stdio: ['pipe', 'pipe', 'inherit'], env });
+export function spawnNode<T>(script: string, args: string[], children: Set<ChildProcess>, ms = 15_000, env: NodeJS.ProcessEnv = process.env, nodeArgs: readonly string[] = []): Promise<{ child: ChildProcess; info: T }> {
+  const child = spawn(process.execPath, [...nodeArgs, here(script), ...args], { stdio: ['pipe', 'pipe', 'inherit'], env });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {

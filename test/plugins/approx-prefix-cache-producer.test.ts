@@ -7,6 +7,8 @@ import {
   registration as producerReg,
   ApproxPrefixCacheProducer,
   PREFIX_CACHE_MATCH_KEY,
+  MAX_AUTO_TUNED_BLOCKS,
+  MAX_AUTO_TUNED_BLOCK_TOKENS,
   type PrefixMatchInfo,
 } from '../../src/plugins/approx-prefix-cache-producer/index.js';
 import { registration as scorerReg, SelfProducingPrefixCacheScorer } from '../../src/plugins/prefix-cache-scorer/index.js';
@@ -130,4 +132,24 @@ test('prefix index: a block used again survives the next eviction; the least rec
   index.removeEndpoint('p');
   assert.deepEqual([index.holders(1), index.holders(3)], [undefined, [index.idOf('q')]]);
   assert.equal(index.idOf('p'), undefined);
+});
+
+test('autoTune clamps what a pod reports: LRU capacity and block size (table)', () => {
+  const p = producer();
+  const cases: { name: string; numBlocks: number; blockSize: number; capacity: number; blockBytes: number }[] = [
+    { name: 'a real pod', numBlocks: 30_000, blockSize: 16, capacity: 30_000, blockBytes: 64 },
+    { name: 'absurd block count', numBlocks: 2 ** 31, blockSize: 16, capacity: MAX_AUTO_TUNED_BLOCKS, blockBytes: 64 },
+    { name: 'infinite block count', numBlocks: Infinity, blockSize: 16, capacity: MAX_AUTO_TUNED_BLOCKS, blockBytes: 64 },
+    { name: 'NaN block count: the configured capacity', numBlocks: NaN, blockSize: 16, capacity: 31_250, blockBytes: 64 },
+    { name: 'fractional block count', numBlocks: 10.7, blockSize: 16, capacity: 10, blockBytes: 64 },
+    { name: 'absurd block size', numBlocks: 100, blockSize: 1e12, capacity: 100, blockBytes: MAX_AUTO_TUNED_BLOCK_TOKENS * 4 },
+    { name: 'fractional block size under one token: the configured size', numBlocks: 100, blockSize: 0.5, capacity: 100, blockBytes: 64 },
+  ];
+  for (const c of cases) {
+    const pod = makeEndpoint({ name: 'a', blockSize: c.blockSize, numBlocks: c.numBlocks });
+    assert.equal(p.capacityFor(pod), c.capacity, c.name);
+    assert.equal(p.blockSizeBytes([pod]), c.blockBytes, c.name);
+  }
+  const big = producer({ autoTune: true, lruCapacityPerServer: 4 * MAX_AUTO_TUNED_BLOCKS });
+  assert.equal(big.capacityFor(makeEndpoint({ name: 'a', numBlocks: 2 ** 31 })), 4 * MAX_AUTO_TUNED_BLOCKS, 'a configured capacity above the ceiling raises it');
 });

@@ -53,3 +53,28 @@ test('maxBlocks caps the chain', () => {
   assert.equal(chainHashes(bytes, 64, 4, [0, 0]).length, 4);
   assert.equal(chainHashes(bytes, 64, 100, [0, 0]).length, 11);
 });
+
+test('WebAssembly memory stays bounded: long chains run in segments, long seed texts hash in JS, results unchanged', async () => {
+  const { WASM_WINDOW_BYTES, wasmMemoryBytes } = await import('../../src/plugins/approx-prefix-cache-producer/xxh64.js');
+  const long = randomBytes(3 * WASM_WINDOW_BYTES + 1234, 99);
+  assert.equal(toBig(xxh64(long)), h64Raw(long, 0n), 'xxh64 over the window');
+  for (const len of [WASM_WINDOW_BYTES + 1, WASM_WINDOW_BYTES + 31, WASM_WINDOW_BYTES + 37]) {
+    const b = long.subarray(0, len);
+    assert.equal(toBig(xxh64(b)), h64Raw(b, 0n), `length ${len}`);
+  }
+  const seed = xxh64(new TextEncoder().encode('m'));
+  const block = 64;
+  const got = chainHashes(long, block, Infinity, seed);
+  assert.equal(got.length, Math.ceil(long.length / block));
+  // The segmented chain equals the chain computed block by block with the reference.
+  let prev = toBig(seed);
+  for (let i = 0, off = 0; off < long.length; i++, off += block) {
+    const piece = long.subarray(off, Math.min(off + block, long.length));
+    const buf = new Uint8Array(piece.length + 8);
+    buf.set(piece);
+    new DataView(buf.buffer).setBigUint64(piece.length, prev, true);
+    prev = h64Raw(buf, 0n);
+    if (i % 997 === 0 || off + block >= long.length) assert.equal(got[i], hashKey(Number(prev >> 32n), Number(prev & 0xffffffffn)), `block ${i}`);
+  }
+  assert.ok(wasmMemoryBytes() <= WASM_WINDOW_BYTES + 128 * 1024, `linear memory ${wasmMemoryBytes()} bytes after hashing ${long.length} bytes`);
+});

@@ -13,6 +13,13 @@ export const APPROX_PREFIX_CACHE_PRODUCER = 'approx-prefix-cache-producer';
 export const PREFIX_CACHE_MATCH_KEY = 'prefix-cache-match-info';
 /** The Go EPP's estimate. */
 export const CHARS_PER_TOKEN = 4;
+/**
+ * Ceilings on what autoTune takes from a pod's own metrics: a pod reporting garbage (or 2^31 KV blocks)
+ * must not size the index. 1 Mi blocks is 16 Mi tokens at 16 per block, beyond any single server today,
+ * and costs at most ~36 MB of index for that pod; block sizes above 4,096 tokens are not real either.
+ */
+export const MAX_AUTO_TUNED_BLOCKS = 1024 * 1024;
+export const MAX_AUTO_TUNED_BLOCK_TOKENS = 4096;
 /** A profile with this name also learns the request's blocks (its pod ran the prefill). */
 export const PREFILL_PROFILE = 'prefill';
 
@@ -91,7 +98,8 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
   blockSizeBytes(candidates: readonly Endpoint[]): number {
     if (this.config.autoTune) {
       for (const e of candidates) {
-        if (e.metrics.cacheBlockSize > 0) return e.metrics.cacheBlockSize * CHARS_PER_TOKEN;
+        const tokens = e.metrics.cacheBlockSize;
+        if (tokens > 0) return Math.floor(Math.min(tokens, MAX_AUTO_TUNED_BLOCK_TOKENS)) * CHARS_PER_TOKEN || this.config.blockSizeTokens * CHARS_PER_TOKEN;
       }
     }
     return this.config.blockSizeTokens * CHARS_PER_TOKEN;
@@ -118,15 +126,7 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
         const id = this.index.idOf(candidates[i]!.key);
         if (id !== undefined) position[id] = i;
       }
-      // Walk the chain; stop at the first block no pod holds (a later block cannot be cached without it).
-      for (let b = 0; b < hashes.length; b++) {
-        const holders = this.index.holders(hashes[b]!);
-        if (!holders) break;
-        for (let k = 0; k < holders.length; k++) {
-          const i = position[holders[k]!]!;
-          if (i >= 0) matched[i]!++;
-        }
-      }
+      this.index.countMatches(hashes, position, matched);
     }
     const info: PrefixMatchInfo = { hashes, totalBlocks: hashes.length, candidates, matched };
     cycleState.write(PREFIX_CACHE_MATCH_KEY, info);
@@ -148,9 +148,14 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
   }
 
   #learn(endpoint: Endpoint, hashes: Float64Array): void {
-    const blocks = endpoint.metrics.cacheNumBlocks;
-    const capacity = this.config.autoTune && blocks > 0 ? blocks : this.config.lruCapacityPerServer;
-    this.index.add(endpoint.key, hashes, capacity);
+    this.index.add(endpoint.key, hashes, this.capacityFor(endpoint));
+  }
+
+  /** The pod's LRU capacity: its KV block count when autoTune and reported (clamped), else lruCapacityPerServer. */
+  capacityFor(endpoint: Endpoint): number {
+    const blocks = Math.floor(endpoint.metrics.cacheNumBlocks);
+    if (!this.config.autoTune || !(blocks > 0)) return this.config.lruCapacityPerServer;
+    return Math.min(blocks, Math.max(MAX_AUTO_TUNED_BLOCKS, this.config.lruCapacityPerServer));
   }
 }
 

@@ -169,6 +169,13 @@ const wasm = instance.exports as unknown as Exports;
 let bytes = new Uint8Array(wasm.memory.buffer);
 let words = new Uint32Array(wasm.memory.buffer);
 
+/**
+ * Linear memory can only grow, so every call works in a window of at most this many input bytes: a long
+ * prompt's chain runs in segments, a long seed text is hashed in JS. Memory stays near 1 MiB for good
+ * (more only for a configured block larger than that).
+ */
+export const WASM_WINDOW_BYTES = 1024 * 1024;
+
 function ensureMemory(size: number): void {
   if (size <= wasm.memory.buffer.byteLength) return;
   wasm.memory.grow(Math.ceil((size - wasm.memory.buffer.byteLength) / 65536));
@@ -176,8 +183,12 @@ function ensureMemory(size: number): void {
   words = new Uint32Array(wasm.memory.buffer);
 }
 
+/** Bytes of WebAssembly linear memory in use (it never shrinks; see WASM_WINDOW_BYTES). */
+export const wasmMemoryBytes = (): number => wasm.memory.buffer.byteLength;
+
 /** XXH64 (seed 0) as [high, low] uint32 halves. */
 export function xxh64(input: Uint8Array): [number, number] {
+  if (input.length > WASM_WINDOW_BYTES) return xxh64Js(input);
   ensureMemory(input.length);
   bytes.set(input, 0);
   const h = BigInt.asUintN(64, wasm.xxh64(0, input.length)); // i64 results reach JS signed
@@ -196,12 +207,59 @@ export function chainHashes(input: Uint8Array, blockSize: number, maxBlocks: num
   const usable = Math.min(input.length, blockSize * maxBlocks);
   if (input.length < blockSize || usable === 0) return new Float64Array(0);
   const count = Math.ceil(usable / blockSize);
-  const out = (usable + 7) & ~7;
-  const scratch = out + count * 8;
-  ensureMemory(scratch + blockSize + 8);
-  bytes.set(usable === input.length ? input : input.subarray(0, usable), 0);
-  wasm.chain(0, usable, blockSize, seed[0], seed[1], out, scratch);
   const keys = new Float64Array(count);
-  for (let i = 0, w = out >>> 2; i < count; i++, w += 2) keys[i] = hashKey(words[w + 1]!, words[w]!);
+  // Per segment, memory holds [segment bytes | its hashes (8 B each) | scratch for one block + 8].
+  const perSegment = Math.max(1, Math.floor(WASM_WINDOW_BYTES / (blockSize + 8)));
+  let [hi, lo] = seed;
+  for (let first = 0; first < count; first += perSegment) {
+    const from = first * blockSize;
+    const to = Math.min(usable, from + perSegment * blockSize);
+    const n = Math.ceil((to - from) / blockSize);
+    const out = (to - from + 7) & ~7;
+    const scratch = out + n * 8;
+    ensureMemory(scratch + blockSize + 8);
+    bytes.set(input.subarray(from, to), 0);
+    wasm.chain(0, to - from, blockSize, hi, lo, out, scratch);
+    for (let i = 0, w = out >>> 2; i < n; i++, w += 2) keys[first + i] = hashKey(words[w + 1]!, words[w]!);
+    const last = (out >>> 2) + (n - 1) * 2;
+    [hi, lo] = [words[last + 1]!, words[last]!];
+  }
   return keys;
+}
+
+// XXH64 with BigInt, for inputs over the window (rare: a huge cache_salt); the wasm function is the fast path.
+const M64 = (1n << 64n) - 1n;
+const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (64n - r))) & M64;
+const roundBig = (acc: bigint, input: bigint) => (rotl((acc + input * P2) & M64, 31n) * P1) & M64;
+const mergeBig = (h: bigint, v: bigint) => (((h ^ roundBig(0n, v)) * P1) & M64) + P4 & M64;
+
+function xxh64Js(input: Uint8Array): [number, number] {
+  const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
+  const len = input.length;
+  let p = 0;
+  let h: bigint;
+  if (len >= 32) {
+    let v1 = (P1 + P2) & M64, v2 = P2, v3 = 0n, v4 = (-P1) & M64;
+    for (; p + 32 <= len; p += 32) {
+      v1 = roundBig(v1, view.getBigUint64(p, true));
+      v2 = roundBig(v2, view.getBigUint64(p + 8, true));
+      v3 = roundBig(v3, view.getBigUint64(p + 16, true));
+      v4 = roundBig(v4, view.getBigUint64(p + 24, true));
+    }
+    h = (rotl(v1, 1n) + rotl(v2, 7n) + rotl(v3, 12n) + rotl(v4, 18n)) & M64;
+    h = mergeBig(mergeBig(mergeBig(mergeBig(h, v1), v2), v3), v4);
+  } else {
+    h = P5;
+  }
+  h = (h + BigInt(len)) & M64;
+  for (; p + 8 <= len; p += 8) h = ((rotl(h ^ roundBig(0n, view.getBigUint64(p, true)), 27n) * P1) & M64) + P4 & M64;
+  if (p + 4 <= len) {
+    h = ((rotl(h ^ ((BigInt(view.getUint32(p, true)) * P1) & M64), 23n) * P2) & M64) + P3 & M64;
+    p += 4;
+  }
+  for (; p < len; p++) h = (rotl(h ^ ((BigInt(input[p]!) * P5) & M64), 11n) * P1) & M64;
+  h = ((h ^ (h >> 33n)) * P2) & M64;
+  h = ((h ^ (h >> 29n)) * P3) & M64;
+  h ^= h >> 32n;
+  return [Number(h >> 32n), Number(h & 0xffffffffn)];
 }
