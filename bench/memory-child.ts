@@ -6,6 +6,7 @@
  */
 import { EndpointStore } from '../src/datalayer/endpoint-store.js';
 import { MetricsCollector } from '../src/datalayer/collector.js';
+import { DEFAULT_METRICS_MAPPING } from '../src/plugins/core-metrics-extractor/engines.js';
 import { LoadTracker } from '../src/director/load-tracker.js';
 import { ApproxPrefixCacheProducer, DEFAULT_PREFIX_CACHE_CONFIG } from '../src/plugins/approx-prefix-cache-producer/index.js';
 import { seededRandom } from '../src/scheduling/random.js';
@@ -28,7 +29,7 @@ const producer = new ApproxPrefixCacheProducer('approx-prefix-cache-producer', D
 const store = new EndpointStore(tracker, [producer]);
 ports.forEach((port, i) => store.upsert({ name: `pod-${i}`, namespace: 'bench', address: '127.0.0.1', port, labels: {} }));
 store.ready();
-const collector = new MetricsCollector(store, { intervalMs: 50 });
+const collector = new MetricsCollector(store, { mapping: DEFAULT_METRICS_MAPPING, intervalMs: 50 });
 collector.sync(store.snapshot().endpoints);
 await sleep(2000); // every pod scraped many times: connections, read and page buffers at their steady size
 const scraped = await settle();
