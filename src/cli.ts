@@ -1,6 +1,17 @@
 /** The EPP's command-line flags, named as the Go EPP names them (Go flag syntax: see go-flags.ts). */
 import { ConfigError } from './errors.js';
 import { flagUsage, parseGoFlags, type FlagSpec } from './go-flags.js';
+import { compatWarnings, GO_COMPAT_FLAGS } from './go-compat-flags.js';
+import { parseByteSize } from './byte-size.js';
+
+function sizeCheck(raw: string): string | undefined {
+  try {
+    parseByteSize(raw);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
 
 const FLAGS = {
   'config-file': { kind: 'string', default: '', help: 'Path to an EndpointPickerConfig YAML file.' },
@@ -31,6 +42,9 @@ const FLAGS = {
   },
   'parse-offload-bytes': { kind: 'int', default: '131072', help: 'Bodies of at least this many bytes are parsed on a worker thread (ours; see bench/parse-offload.bench.ts).' },
   'max-request-body-bytes': { kind: 'int', default: '10485760', help: 'Request bodies over this many bytes are refused with 413 (ours; the Go EPP has no such flag).' },
+  'disable-endpoint-subset-filter': { kind: 'bool', default: 'false', help: 'Ignore the proxy\'s destination-endpoint subset hint: every endpoint of the pool is a candidate.' },
+  'grpc-max-recv-msg-size': { kind: 'string', default: '64Mi', help: 'Largest ext_proc message received (e.g. 10MiB, 25MB).', check: sizeCheck },
+  'grpc-max-send-msg-size': { kind: 'string', default: '64Mi', help: 'Largest ext_proc message sent (e.g. 10MiB, 25MB).', check: sizeCheck },
   'resources-file': { kind: 'string', default: '', help: 'InferenceObjective / InferenceModelRewrite manifests to load without Kubernetes.' },
   v: { kind: 'int', default: '0', help: 'Log verbosity (0 info, 1+ debug).' },
 } as const satisfies Record<string, FlagSpec>;
@@ -60,16 +74,29 @@ export interface Options {
   maxRequestBodyBytes: number;
   parseOffloadBytes: number;
   verbosity: number;
+  disableEndpointSubsetFilter: boolean;
+  /** Bytes. */
+  grpcMaxRecvMsgSize: number;
+  /** Bytes. */
+  grpcMaxSendMsgSize: number;
+  /** One line per Go EPP flag given that this EPP accepts but does not implement (logged once at start). */
+  ignoredFlags: readonly string[];
   help: boolean;
 }
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
 
+/** Ours, plus the Go EPP's flags this EPP accepts without implementing them (ours win on a shared name). */
+const ALL_FLAGS: Readonly<Record<string, FlagSpec>> = { ...GO_COMPAT_FLAGS, ...FLAGS };
+const IMPLEMENTED: ReadonlySet<string> = new Set(Object.keys(FLAGS));
+
 export function parseArgs(argv: readonly string[]): Options {
-  const { values, help } = parseGoFlags(argv, FLAGS);
-  const out: Record<string, unknown> = { help };
-  for (const [name, value] of values) out[name === 'v' ? 'verbosity' : camel(name)] = value;
+  const { values, given, help } = parseGoFlags(argv, ALL_FLAGS);
+  const out: Record<string, unknown> = { help, ignoredFlags: compatWarnings(given, IMPLEMENTED) };
+  for (const [name, value] of values) if (IMPLEMENTED.has(name)) out[name === 'v' ? 'verbosity' : camel(name)] = value;
   if (out['workers'] !== 'auto') out['workers'] = Number(out['workers']);
+  out['grpcMaxRecvMsgSize'] = parseByteSize(String(out['grpcMaxRecvMsgSize']));
+  out['grpcMaxSendMsgSize'] = parseByteSize(String(out['grpcMaxSendMsgSize']));
   const options = out as unknown as Options;
   if (options.configFile && options.configText) throw new ConfigError('', 'only one of --config-file and --config-text may be set');
   if (options.poolName && options.endpointSelector) throw new ConfigError('', 'only one of --pool-name and --endpoint-selector may be set');
@@ -77,5 +104,5 @@ export function parseArgs(argv: readonly string[]): Options {
 }
 
 export function usage(): string {
-  return flagUsage('epp', FLAGS);
+  return flagUsage('epp', ALL_FLAGS);
 }

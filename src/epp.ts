@@ -101,6 +101,7 @@ function kubernetesDiscoveryFromFlags(options: Options, config: LoadedConfig, re
 
 export async function startEpp(options: Options, log: Logger, start: EppStartOptions = {}): Promise<RunningEpp> {
   const host = start.host ?? '0.0.0.0';
+  for (const line of options.ignoredFlags ?? []) log.warn(line);
   const metrics = new PromRegistry();
   const workerMetrics = new PromWorkerPoolObserver(metrics);
   // Created before the config so plugins can hold it; it starts threads once the config says what needs them.
@@ -173,10 +174,10 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
         return problem !== undefined && UNREACHABLE.test(problem) && Date.now() - e.metrics.updateTime > options.metricsStalenessThreshold;
       },
     });
-    const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: options.maxRequestBodyBytes, log });
+    const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: options.maxRequestBodyBytes, ignoreSubsetHint: options.disableEndpointSubsetFilter, log });
 
     const tls = await serverCredentials({ secure: options.secureServing, certPath: options.certPath });
-    const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+    const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': options.grpcMaxRecvMsgSize, 'grpc.max_send_message_length': options.grpcMaxSendMsgSize });
     extProc.addTo(grpcServer);
     cleanups.push(
       () =>

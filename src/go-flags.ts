@@ -36,8 +36,8 @@ function convert(name: string, spec: FlagSpec, raw: string): FlagValue {
   }
 }
 
-/** Every flag's value (given or default), by flag name, plus whether help was asked for. */
-export function parseGoFlags(argv: readonly string[], flags: Readonly<Record<string, FlagSpec>>): { values: Map<string, FlagValue>; help: boolean } {
+/** Every flag's value (given or default), by flag name, the raw values given, and whether help was asked for. */
+export function parseGoFlags(argv: readonly string[], flags: Readonly<Record<string, FlagSpec>>): { values: Map<string, FlagValue>; given: ReadonlyMap<string, string>; help: boolean } {
   const given = new Map<string, string>();
   let help = false;
   for (let i = 0; i < argv.length; i++) {
@@ -63,7 +63,7 @@ export function parseGoFlags(argv: readonly string[], flags: Readonly<Record<str
   }
   const values = new Map<string, FlagValue>();
   for (const [name, spec] of Object.entries(flags)) values.set(name, convert(name, spec, given.get(name) ?? spec.default));
-  return { values, help };
+  return { values, given, help };
 }
 
 export function flagUsage(command: string, flags: Readonly<Record<string, FlagSpec>>): string {

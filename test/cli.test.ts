@@ -49,3 +49,34 @@ test('bad flags are errors that name the flag', () => {
     assert.throws(() => parseArgs(c.argv), (err: unknown) => err instanceof ConfigError && c.message.test(err.message), c.argv.join(' '));
   }
 });
+
+test('every Go EPP flag is accepted; those not implemented warn once, naming themselves', () => {
+  // Flags of llm-d-router's pkg/epp/server/options.go and its logging options that this EPP does not
+  // implement (those owned by the Kubernetes work land with it).
+  const goArgs = [
+    '--tracing', '--emit-endpoint-scores=true', '--refresh-prometheus-metrics-interval=5s', '--health-checking',
+    '--enable-pprof=true', '--enable-grpc-stream-metrics', '--tls-min-version=VersionTLS13', '--tls-cipher-suites=TLS_AES_128_GCM_SHA256',
+    '--metrics-client-ca-file=/ca.pem', '--metrics-cert-dir=/certs', '--allow-experimental-plugins', '--zap-devel', '--zap-encoder=json',
+    '--zap-log-level=debug', '--zap-stacktrace-level=error', '--zap-time-encoding=iso8601', '--total-queued-requests-metric=q',
+    '--total-running-requests-metric=r', '--kv-cache-usage-percentage-metric=k', '--lora-info-metric=l', '--cache-info-metric=c',
+    '--disable-endpoint-subset-filter', '--grpc-max-recv-msg-size=10MiB', '--grpc-max-send-msg-size', '25MB', '-v=2',
+  ];
+  const o = parseArgs(goArgs);
+  const named = o.ignoredFlags.map((l) => /^--([a-z-]+) /.exec(l)?.[1]);
+  assert.deepEqual(named.sort(), [
+    'cache-info-metric', 'emit-endpoint-scores', 'enable-grpc-stream-metrics', 'enable-pprof', 'kv-cache-usage-percentage-metric',
+    'lora-info-metric', 'metrics-cert-dir', 'metrics-client-ca-file', 'tls-cipher-suites', 'tls-min-version', 'total-queued-requests-metric',
+    'total-running-requests-metric', 'tracing', 'zap-encoder', 'zap-log-level', 'zap-stacktrace-level', 'zap-time-encoding',
+  ]);
+  assert.equal(new Set(o.ignoredFlags).size, o.ignoredFlags.length, 'one line per flag');
+  assert.ok(o.ignoredFlags.every((l) => /is not implemented: ignored|is deprecated/.test(l)), o.ignoredFlags.join('\n'));
+  // Implemented ones take effect.
+  assert.equal(o.disableEndpointSubsetFilter, true);
+  assert.equal(o.grpcMaxRecvMsgSize, 10 * 1024 * 1024);
+  assert.equal(o.grpcMaxSendMsgSize, 25_000_000);
+  assert.equal(o.verbosity, 2);
+  // Values that ask for nothing missing say nothing; nothing given, nothing said.
+  assert.deepEqual(parseArgs(['--tracing=false', '--enable-pprof=false', '--health-checking', '--allow-experimental-plugins']).ignoredFlags, []);
+  assert.deepEqual(parseArgs([]).ignoredFlags, []);
+  assert.throws(() => parseArgs(['--grpc-max-recv-msg-size=lots']), /--grpc-max-recv-msg-size: invalid size "lots"/);
+});

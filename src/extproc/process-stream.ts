@@ -37,6 +37,8 @@ export interface StreamOptions {
   readonly maxBodyBytes: number;
   /** JSON response bodies over this pass through unbuffered (no usage, no model rename). */
   readonly maxResponseBufferBytes: number;
+  /** `--disable-endpoint-subset-filter`: every endpoint of the pool is a candidate, whatever the proxy hints. */
+  readonly ignoreSubsetHint?: boolean;
   /** Requests are logged at debug level only (ids, models, endpoints, outcomes: never prompts or bodies). */
   readonly log?: { warn(obj: object, msg: string): void; debug?(obj: object, msg: string): void; isLevelEnabled?(level: string): boolean };
 }
@@ -148,7 +150,7 @@ export class ProcessStream {
     if (this.#phase !== 'request-headers') throw new EppError(ErrorCodes.BAD_REQUEST, 'request headers arrived twice on one stream');
     this.#receivedAt = performance.now();
     this.#headers = headerRecord(h.headers);
-    this.#subset = subsetHint(message, this.#headers);
+    this.#subset = this.#o.ignoreSubsetHint ? undefined : subsetHint(message, this.#headers);
     const declared = Number(this.#headers['content-length']);
     if (declared > this.#o.maxBodyBytes) throw tooLarge(this.#o.maxBodyBytes, `declares ${declared} bytes`);
     if (h.endOfStream) return this.#answerRoute(this.#director.route({ headers: this.#headers, body: EMPTY, headerOnly: true, subset: this.#subset, receivedAt: this.#receivedAt }), false);

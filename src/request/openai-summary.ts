@@ -25,9 +25,19 @@ export function parseJsonBody(body: Uint8Array): unknown {
   try {
     return JSON.parse(decoder.decode(body));
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw new EppError(ErrorCodes.BAD_REQUEST, `invalid JSON body: ${message}`, { cause: err });
+    throw new EppError(ErrorCodes.BAD_REQUEST, `invalid JSON body: ${jsonProblem(err)}`);
   }
+}
+
+/**
+ * Where JSON.parse failed, without its words: V8's message may quote an excerpt of the body (the prompt),
+ * and this message reaches logs and metrics. Only the position survives.
+ */
+export function jsonProblem(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  if (/unexpected end/i.test(message) || /unterminated/i.test(message)) return 'the body ends before the JSON does';
+  const at = /position (\d+)/.exec(message);
+  return at ? `not valid JSON at character ${at[1]}` : 'not valid JSON';
 }
 
 /** Parses and validates; throws an EppError (BAD_REQUEST) naming the problem. */
