@@ -238,3 +238,27 @@ schedulingProfiles:
   const info = seen[0] as { totalBlocks: number };
   assert.equal(info.totalBlocks, Math.min(256, Math.ceil(tokens / 16)), 'blocks of 16 real tokens (the last one partial)');
 });
+
+test('local on the worker pool: the tokenizer loads on the thread at start, segments are encoded there, ids equal inline', async () => {
+  const { WorkerPool } = await import('../../src/pool/worker-pool.js');
+  const { testServices } = await import('../helpers/fixtures.js');
+  const pool = new WorkerPool();
+  try {
+    const handle = { ...testHandle(), services: { ...testServices(), workerTasks: pool } };
+    const pooled = registration.factory('t', { local: { path: qwen } }, handle) as TokenProducer;
+    assert.equal(pooled.usesWorkerTasks, true);
+    pool.start(1); // after the factory, as the composition root does: the preloaded module builds the tokenizer
+    const inline = registration.factory('t', { local: { path: qwen } }, testHandle()) as TokenProducer;
+    const [a, b] = realChunks(2, 6000);
+    const body = { model: 'm', messages: [{ role: 'user', content: a }, { role: 'assistant', content: b }, { role: 'user', content: 'why?' }] };
+    const rp = request('chat-completions', body);
+    const ri = request('chat-completions', body);
+    await pooled.produce(rp, []);
+    await inline.produce(ri, []);
+    assert.deepEqual([...rp.tokenizedPrompt!.prompts[0]!.tokenIds], [...ri.tokenizedPrompt!.prompts[0]!.tokenIds]);
+    assert.ok(pool.stats.worker >= 1, `ran on a worker: ${JSON.stringify(pool.stats)}`);
+    assert.equal(pool.stats.inline, 0);
+  } finally {
+    await pool.close();
+  }
+});

@@ -17,6 +17,7 @@ import { VllmRenderClient } from '../../tokenization/vllm-render.js';
 import { LocalTokenizer, type TokenizeTrace } from '../../tokenization/local-tokenizer.js';
 import type { SegmentCacheStats } from '../../tokenization/segment-cache.js';
 import type { SegmentEncoder } from '../../tokenization/native-encoder.js';
+import { PooledEncoder } from '../../tokenization/pooled-encoder.js';
 import { tokenProducerParams, type TokenProducerBackend } from './params.js';
 
 export const TOKEN_PRODUCER = 'token-producer';
@@ -56,6 +57,8 @@ export interface TokenProducerRuntime {
 
 export class TokenProducer implements DataProducer {
   readonly type: string;
+  /** `local` encodes on the worker pool, so `--workers auto` starts threads for it. */
+  readonly usesWorkerTasks: boolean;
   readonly produces = [TOKENIZED_PROMPT_KEY] as const;
   readonly consumes = [] as const;
   readonly backend: TokenProducerBackend;
@@ -80,6 +83,7 @@ export class TokenProducer implements DataProducer {
   ) {
     this.type = type;
     this.backend = backend;
+    this.usesWorkerTasks = backend.kind === 'local';
     this.#warn = warn;
     this.#estimate = backend.kind === 'estimate' ? backend.estimate : {};
     this.#vllm = backend.kind === 'vllm' ? new VllmRenderClient(backend) : undefined;
@@ -156,12 +160,16 @@ function factory(type: string) {
     const { backend, ignored } = tokenProducerParams(parameters);
     if (type === LEGACY_TOKEN_PRODUCER) handle.warn(`plugin type "${LEGACY_TOKEN_PRODUCER}" is deprecated; use "${TOKEN_PRODUCER}"`);
     if (ignored.length > 0) handle.warn(`'local' is set, so ${ignored.map((k) => `'${k}'`).join(' and ')} ${ignored.length > 1 ? 'are' : 'is'} ignored`);
+    const pooled = backend.kind === 'local' ? new PooledEncoder(handle.services.workerTasks, backend.path) : undefined;
+    let producer: TokenProducer;
     try {
-      return new TokenProducer(name, backend, handle.warn, {}, type);
+      producer = new TokenProducer(name, backend, handle.warn, pooled ? { encoder: pooled } : {}, type);
     } catch (err) {
       if (err instanceof ConfigError) throw err;
       throw new ConfigError('parameters.local.path', (err as Error).message);
     }
+    pooled?.warm().catch((err: Error) => handle.warn(`loading the tokenizer on the worker threads failed (the first requests will load it): ${err.message}`));
+    return producer;
   };
 }
 
