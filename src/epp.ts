@@ -24,6 +24,7 @@ import { startDataLayer, type DataLayer } from './datalayer/data-layer.js';
 import { PromSchedulingObserver } from './observability/scheduler-metrics.js';
 import { PromRequestObserver } from './observability/request-metrics.js';
 import { registerPoolMetrics } from './observability/pool-metrics.js';
+import { promPluginMetrics } from './observability/plugin-metrics.js';
 import { ExtProcService } from './extproc/server.js';
 import { DEFAULT_STREAM_OPTIONS } from './extproc/process-stream.js';
 import { ResourceFile } from './resources/resource-file.js';
@@ -106,7 +107,7 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
   const workerMetrics = new PromWorkerPoolObserver(metrics);
   // Created before the config so plugins can hold it; it starts threads once the config says what needs them.
   const workerPool = new WorkerPool({ log, observer: workerMetrics });
-  const services = { random: systemRandom, now: Date.now, workerTasks: workerPool };
+  const services = { random: systemRandom, now: Date.now, workerTasks: workerPool, metrics: promPluginMetrics(metrics) };
   const pluginLog = { warn: (m: string) => log.warn(m), info: (m: string) => log.info(m) };
   const registry = registerInTreePlugins(new Registry());
   const config = loadConfig({ configFile: options.configFile || undefined, configText: options.configText || undefined }, registry, services, pluginLog);

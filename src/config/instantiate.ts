@@ -2,7 +2,7 @@
  * Phase 2: a validated RawConfig → plugin instances, profiles and request-control lists, with the Go EPP's
  * defaulting rules (reference/plugins.md, "Config defaulting").
  */
-import type { Plugin, PluginHandle, PluginServices } from '../framework/plugin.js';
+import { isReferencingPlugin, type Plugin, type PluginHandle, type PluginServices } from '../framework/plugin.js';
 import type { Registry } from '../framework/registry.js';
 import { isEndpointLifecycleListener, type EndpointLifecycleListener } from '../framework/endpoint.js';
 import {
@@ -116,6 +116,20 @@ class PluginSet {
   all(): Plugin[] {
     return [...this.byName.values()];
   }
+
+  /** Lets plugins that name other plugins resolve them now that all exist; errors point at the plugin's entry. */
+  resolveReferences(): void {
+    for (const [name, plugin] of this.byName) {
+      if (!isReferencingPlugin(plugin)) continue;
+      try {
+        plugin.resolveReferences();
+      } catch (err) {
+        const path = this.#where.get(name) ?? name;
+        if (err instanceof ConfigError) throw err.under(path);
+        throw new ConfigError(path, `plugin "${name}" (${plugin.type}): ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  }
 }
 
 function buildProfiles(raw: RawConfig, set: PluginSet): SchedulerProfile[] {
@@ -173,6 +187,8 @@ function chooseHandler(set: PluginSet, profiles: readonly SchedulerProfile[]) {
   if (handler.type === DEFAULT_PROFILE_HANDLER && profiles.length > 1) {
     throw new ConfigError('schedulingProfiles', `${DEFAULT_PROFILE_HANDLER} "${handler.name}" serves one profile, but ${profiles.length} are configured`);
   }
+  const problem = handler.checkProfiles?.(new Set(profiles.map((p) => p.name)));
+  if (problem) throw new ConfigError('schedulingProfiles', problem);
   return handler;
 }
 
@@ -230,6 +246,7 @@ export function instantiateConfig(raw: RawConfig, registry: Registry, services: 
   const featureGates = parseFeatureGates(raw.featureGates);
   const set = new PluginSet(registry, services, logger);
   (raw.plugins ?? []).forEach((spec, i) => set.create(spec.type, spec.name || spec.type, spec.parameters, `plugins[${i}]`));
+  set.resolveReferences();
   checkRefs(raw, set);
   const profiles = buildProfiles(raw, set);
   const profileHandler = chooseHandler(set, profiles);

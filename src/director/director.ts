@@ -12,6 +12,7 @@ import type { ParseInput, ParsedRequest, RequestParser } from '../framework/pars
 import type { SaturationDetector } from '../framework/saturation.js';
 import type { Admitter, RequestOutcome, ResponseComplete, ResponseHeadersInfo, ResponseReceived, ResponseStreaming } from '../framework/request-control.js';
 import { primaryTargets } from '../framework/scheduling.js';
+import { HeaderEditList, type HeaderMutation } from '../framework/headers.js';
 import { EppError, ErrorCodes, type ErrorCode } from '../errors.js';
 import type { PickCycle, PickOutcome } from './pick-cycle.js';
 import type { LoadTracker, Reservation } from './load-tracker.js';
@@ -89,6 +90,10 @@ export interface RoutedRequest {
   /** Set by `complete`; a second call is ignored. */
   done: boolean;
   reservation: Reservation | undefined;
+  /** Reservations on the other profiles' picks (a P/D prefill pod); released when the response starts or the request ends. */
+  secondary?: readonly Reservation[];
+  /** Request-header edits from PreRequest plugins (e.g. `x-prefiller-host-port`), for the routing reply. */
+  readonly requestHeaders?: HeaderMutation;
 }
 
 export const HEADER_OBJECTIVE = 'x-gateway-inference-objective';
@@ -206,13 +211,17 @@ export class Director {
   }
 
   #routed(input: RouteInput, path: string, parsed: ParsedRequest, request: InferenceRequest, outcome: PickOutcome, startedAt: number): RoutedRequest {
-    const { result, reservation } = outcome;
+    const { result, reservation, secondary } = outcome;
     const { headers } = input;
     const incoming = request.incomingModel;
     const target = request.targetModel;
     const targets = primaryTargets(result);
     if (targets.length === 0) {
       if (reservation) this.#p.tracker.release(reservation);
+      for (const r of secondary) this.#p.tracker.release(r);
+      // PreRequest ran: response plugins release what it reserved (in-flight counts) here, as on every outcome.
+      const failed: RequestOutcome = { kind: 'error', code: ErrorCodes.NO_CAPACITY };
+      for (const p of this.#p.responseComplete) p.responseComplete(request, failed, undefined);
       throw new EppError(ErrorCodes.NO_CAPACITY, 'scheduling found no endpoint for the request');
     }
     const body =
@@ -227,6 +236,8 @@ export class Director {
       startedAt,
       done: false,
       reservation,
+      secondary,
+      requestHeaders: outcome.requestHeaders,
     };
     this.#p.observer?.routed(routed);
     return routed;
@@ -272,8 +283,22 @@ export class Director {
     routed.endpoint = endpoint;
   }
 
-  responseHeaders(routed: RoutedRequest, info: ResponseHeadersInfo): void {
-    for (const p of this.#p.responseReceived) p.responseReceived(routed.request, info, routed.endpoint);
+  /**
+   * The response started: the other profiles' pods (a prefill pod) have done their part, so their
+   * reservations end; response plugins run. Returns the response-header edits they asked for, if any.
+   */
+  responseHeaders(routed: RoutedRequest, info: ResponseHeadersInfo): HeaderMutation | undefined {
+    this.#releaseSecondary(routed);
+    if (this.#p.responseReceived.length === 0) return undefined;
+    const edits = new HeaderEditList();
+    for (const p of this.#p.responseReceived) p.responseReceived(routed.request, info, routed.endpoint, edits);
+    return edits.isEmpty ? undefined : edits.mutation;
+  }
+
+  #releaseSecondary(routed: RoutedRequest): void {
+    if (!routed.secondary || routed.secondary.length === 0) return;
+    for (const r of routed.secondary) this.#p.tracker.release(r);
+    routed.secondary = undefined;
   }
 
   responseChunk(routed: RoutedRequest, chunk: Uint8Array): void {
@@ -294,6 +319,7 @@ export class Director {
     if (routed.done) return;
     routed.done = true;
     if (routed.reservation) this.#p.tracker.release(routed.reservation);
+    this.#releaseSecondary(routed);
     for (const p of this.#p.responseComplete) p.responseComplete(routed.request, outcome, routed.endpoint);
     this.#p.observer?.completed(routed, outcome, responseBytes);
   }

@@ -2,9 +2,12 @@ import type { Endpoint } from '../framework/endpoint.js';
 import { promptTokenCount, type InferenceRequest } from '../framework/request.js';
 import type { DataProducer, PreRequest } from '../framework/request-control.js';
 import { primaryTargets, type Scheduler, type SchedulingResult } from '../framework/scheduling.js';
+import { HeaderEditList, NO_HEADER_MUTATION, type HeaderMutation } from '../framework/headers.js';
 import { MapCycleState } from '../scheduling/cycle-state.js';
 import { ExtensionPoints, nullObserver, type DurationRecorder, type SchedulingObserver } from '../scheduling/observer.js';
 import type { LoadTracker, Reservation } from './load-tracker.js';
+
+const NONE: readonly Reservation[] = Object.freeze([]);
 
 export interface PickCycleParts {
   /** In dependency order (the loader sorts them). */
@@ -18,6 +21,14 @@ export interface PickOutcome {
   readonly result: SchedulingResult;
   /** The in-flight reservation on the primary target; release it when the request ends, however it ends. */
   readonly reservation: Reservation | undefined;
+  /**
+   * Reservations on the other profiles' picks (a P/D prefill pod, encoders): those pods get the request
+   * too, through the decode pod's sidecar. Released when the response starts (their part is done by then)
+   * or when the request ends, whichever comes first.
+   */
+  readonly secondary: readonly Reservation[];
+  /** Request-header edits PreRequest plugins asked for; the routing reply carries them to the proxy. */
+  readonly requestHeaders: HeaderMutation;
 }
 
 /**
@@ -73,14 +84,31 @@ export class PickCycle {
 
   #pick(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: MapCycleState): PickOutcome {
     const result = this.#scheduler.schedule(request, candidates, cycleState);
+    let edits: HeaderEditList | undefined;
     for (const { plugin, record } of this.#preRequests) {
       const t = performance.now();
-      plugin.preRequest(request, result, cycleState);
+      plugin.preRequest(request, result, cycleState, (edits ??= new HeaderEditList()));
       record((performance.now() - t) / 1000);
     }
     const primary = primaryTargets(result)[0];
     // The real prompt size when a tokenizer produced one: token-load-scorer balances on it.
-    const reservation = primary ? this.#tracker.reserve(primary.endpoint.key, promptTokenCount(request)) : undefined;
-    return { result, reservation };
+    const tokens = promptTokenCount(request);
+    const reservation = primary ? this.#tracker.reserve(primary.endpoint.key, tokens) : undefined;
+    const secondary = result.profileResults.size > 1 ? this.#reserveOthers(result, primary?.endpoint.key, tokens) : NONE;
+    return { result, reservation, secondary, requestHeaders: edits && !edits.isEmpty ? edits.mutation : NO_HEADER_MUTATION };
+  }
+
+  /** One reservation per other endpoint a non-primary profile picked (first pick of each). */
+  #reserveOthers(result: SchedulingResult, primaryKey: string | undefined, tokens: number): Reservation[] {
+    const seen = new Set(primaryKey === undefined ? [] : [primaryKey]);
+    const out: Reservation[] = [];
+    for (const [name, run] of result.profileResults) {
+      if (name === result.primaryProfileName || !run) continue;
+      const endpoint = run.targetEndpoints[0]?.endpoint;
+      if (!endpoint || seen.has(endpoint.key)) continue;
+      seen.add(endpoint.key);
+      out.push(this.#tracker.reserve(endpoint.key, tokens));
+    }
+    return out;
   }
 }

@@ -9,12 +9,14 @@
  */
 import type { RequestOutcome } from '../framework/request-control.js';
 import { HEADER_REQUEST_ID, type Director, type RoutedRequest } from '../director/director.js';
+import type { HeaderMutation as PluginHeaderMutation } from '../framework/headers.js';
 import { asEppError, EppError, ErrorCodes, goErrorName, httpStatusOf } from '../errors.js';
 import {
   BodySendMode,
   headerRecord,
   setHeader,
   type CommonResponse,
+  type HeaderMutation,
   type HttpBody,
   type HttpHeaders,
   type HttpTrailers,
@@ -208,7 +210,7 @@ export class ProcessStream {
     // As the Go EPP: every request header it received comes back, except those the EPP owns.
     for (const [key, value] of Object.entries(this.#headers)) if (!SYSTEM_OWNED_HEADERS.has(key)) setHeaders.push(setHeader(key, value));
     if (!this.#headers[HEADER_REQUEST_ID]) setHeaders.push(setHeader(HEADER_REQUEST_ID, routed.request.requestId));
-    const common: CommonResponse = { headerMutation: { setHeaders }, clearRouteCache: true };
+    const common: CommonResponse = { headerMutation: withEdits({ setHeaders }, routed.requestHeaders), clearRouteCache: true };
     const dynamicMetadata = lbMetadata(destination);
     if (!withBody) {
       this.#io.send({ requestHeaders: { response: common }, dynamicMetadata });
@@ -232,11 +234,12 @@ export class ProcessStream {
     if (routed) {
       const served = message.metadataContext?.filterMetadata?.[LB_NAMESPACE]?.fields?.[SERVED_KEY]?.stringValue;
       if (served) this.#director.served(routed, served);
-      this.#director.responseHeaders(routed, { status: this.#responseStatus, headers });
+      const edits = this.#director.responseHeaders(routed, { status: this.#responseStatus, headers });
       const { incomingModel, targetModel } = routed.request;
       rewrite = incomingModel && targetModel !== incomingModel ? { from: targetModel, to: incomingModel } : undefined;
       streaming ||= Boolean(routed.request.body.stream);
       if (rewrite) common.headerMutation = { removeHeaders: ['content-length'] }; // the renamed body's length differs
+      if (edits) common.headerMutation = withEdits(common.headerMutation ?? {}, edits);
     }
     // Also without a request phase: JSON is still answered whole and usage is still read.
     this.#response = new ResponseBody({ streaming, rewrite, maxBufferBytes: this.#o.maxResponseBufferBytes });
@@ -333,4 +336,17 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (b.length === 0) return a;
   if (a.length === 0) return b;
   return Buffer.concat([a, b]);
+}
+
+/** Adds plugins' header edits (framework/headers.ts) to a mutation: sets replace, removals follow. */
+function withEdits(mutation: HeaderMutation, edits: PluginHeaderMutation | undefined): HeaderMutation {
+  if (!edits || (edits.set.size === 0 && edits.remove.size === 0)) return mutation;
+  // An edited name replaces any entry for it already in the mutation (e.g. the echo of a client-sent header).
+  const setHeaders = (mutation.setHeaders ?? []).filter((h) => {
+    const key = h.header?.key?.toLowerCase() ?? '';
+    return !edits.set.has(key) && !edits.remove.has(key);
+  });
+  for (const [name, value] of edits.set) setHeaders.push(setHeader(name, value));
+  const removeHeaders = [...(mutation.removeHeaders ?? []), ...edits.remove];
+  return { ...mutation, setHeaders, ...(removeHeaders.length > 0 ? { removeHeaders } : {}) };
 }

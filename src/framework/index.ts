@@ -9,3 +9,4 @@ export * from './registry.js';
 export * from './discovery.js';
 export * from './datalayer.js';
 export * from './worker-tasks.js';
+export * from './headers.js';

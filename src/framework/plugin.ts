@@ -12,6 +12,19 @@ export interface PluginIdentity {
 
 export interface Plugin extends PluginIdentity {}
 
+/**
+ * A plugin that names other plugins in its parameters (a handler's deciders, a decision tree's filters)
+ * resolves them here, called by the loader once every plugin of the config exists, so a config may define
+ * them in any order. It throws a ConfigError naming the parameter when a reference is wrong.
+ */
+export interface ReferencingPlugin extends Plugin {
+  resolveReferences(): void;
+}
+
+export function isReferencingPlugin(p: Plugin): p is ReferencingPlugin {
+  return typeof (p as Partial<ReferencingPlugin>).resolveReferences === 'function';
+}
+
 /** What a factory may ask of the loader while it builds a plugin. */
 export interface PluginHandle {
   /** Logs a warning that names the plugin (e.g. ignored parameters). */
@@ -34,6 +47,18 @@ export interface PluginServices {
   readonly now: () => number;
   /** Named tasks on the worker-thread pool, inline when it has no threads (see worker-tasks.ts). */
   readonly workerTasks: WorkerTasks;
+  /** Where plugins publish their own metrics (the EPP's Prometheus registry); absent in bare tests. */
+  readonly metrics?: PluginMetrics;
+}
+
+/** A counter with fixed label names; `inc` takes the label values in that order. */
+export interface PluginCounter {
+  inc(labelValues: readonly string[], by?: number): void;
+}
+
+export interface PluginMetrics {
+  /** The counter `name`; asking twice for one name returns the same counter (several plugin instances share it). */
+  counter(name: string, help: string, labelNames: readonly string[]): PluginCounter;
 }
 
 /**

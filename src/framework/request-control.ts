@@ -7,11 +7,16 @@ import type { Endpoint } from './endpoint.js';
 import type { InferenceRequest } from './request.js';
 import type { CycleState } from './cycle-state.js';
 import type { SchedulingResult } from './scheduling.js';
+import type { HeaderEdits } from './headers.js';
 // The errors module is a leaf (it imports nothing): its codes are part of the contracts.
 import type { ErrorCode } from '../errors.js';
 
 export interface PreRequest extends Plugin {
-  preRequest(request: InferenceRequest, result: SchedulingResult, cycleState: CycleState): void;
+  /**
+   * `requestHeaders` edits the headers of the request the proxy forwards to the pick (they travel in the
+   * routing reply); a plugin that sets none may leave the argument out.
+   */
+  preRequest(request: InferenceRequest, result: SchedulingResult, cycleState: CycleState, requestHeaders: HeaderEdits): void;
 }
 
 export interface TokenUsage {
@@ -32,7 +37,8 @@ export interface ResponseHeadersInfo {
 }
 
 export interface ResponseReceived extends Plugin {
-  responseReceived(request: InferenceRequest, response: ResponseHeadersInfo, endpoint: Endpoint | undefined): void;
+  /** `responseHeaders` edits the response headers the client gets (e.g. a session token). */
+  responseReceived(request: InferenceRequest, response: ResponseHeadersInfo, endpoint: Endpoint | undefined, responseHeaders: HeaderEdits): void;
 }
 
 export interface ResponseStreaming extends Plugin {

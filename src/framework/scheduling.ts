@@ -71,6 +71,8 @@ export interface ProfileHandler extends Plugin {
   ): readonly SchedulerProfile[];
   /** Names the primary result; throws when the results cannot serve the request. */
   processResults(request: InferenceRequest, results: ProfileResults, cycleState: CycleState): SchedulingResult;
+  /** Checked at start-up: a reason the configured profile names cannot work with this handler, if any. */
+  checkProfiles?(names: ReadonlySet<string>): string | undefined;
 }
 
 /** The narrow interface the director needs. */

@@ -19,6 +19,34 @@ import { registration as openaiParser } from './openai-parser/index.js';
 import { registration as passthroughParser } from './passthrough-parser/index.js';
 import { registration as utilizationDetector } from './utilization-detector/index.js';
 import { registration as tokenProducer, legacyRegistration as tokenizerAlias } from './token-producer/index.js';
+import { registration as disaggProfileHandler } from './disagg-profile-handler/index.js';
+import { registration as pdProfileHandler } from './pd-profile-handler/index.js';
+import { registration as disaggHeadersHandler, legacyRegistration as prefillHeaderHandler } from './disagg-headers-handler/index.js';
+import { registration as prefixBasedPdDecider } from './prefix-based-pd-decider/index.js';
+import { registration as alwaysDisaggPdDecider } from './always-disagg-pd-decider/index.js';
+import { registration as alwaysDisaggMultimodalDecider } from './always-disagg-multimodal-decider/index.js';
+import { registration as decodeFilter } from './decode-filter/index.js';
+import { registration as prefillFilter } from './prefill-filter/index.js';
+import { registration as encodeFilter } from './encode-filter/index.js';
+import { registration as byLabel } from './by-label-filter/index.js';
+import { registration as labelSelectorFilter, legacyRegistration as byLabelSelector } from './label-selector-filter/index.js';
+
+/** llm-d's disaggregation and label plugins (P/D, E/P/D). */
+const DISAGG_PLUGINS = [
+  disaggProfileHandler,
+  pdProfileHandler,
+  disaggHeadersHandler,
+  prefillHeaderHandler,
+  prefixBasedPdDecider,
+  alwaysDisaggPdDecider,
+  alwaysDisaggMultimodalDecider,
+  decodeFilter,
+  prefillFilter,
+  encodeFilter,
+  byLabel,
+  labelSelectorFilter,
+  byLabelSelector,
+];
 
 export function registerInTreePlugins(registry: Registry): Registry {
   for (const r of [
@@ -43,6 +71,7 @@ export function registerInTreePlugins(registry: Registry): Registry {
     utilizationDetector,
     tokenProducer,
     tokenizerAlias,
+    ...DISAGG_PLUGINS,
   ]) {
     registry.register(r);
   }

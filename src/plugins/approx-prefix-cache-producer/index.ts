@@ -31,6 +31,8 @@ export interface PrefixMatchInfo {
   readonly candidates: readonly Endpoint[];
   /** Leading blocks each candidate holds. */
   readonly matched: Int32Array;
+  /** Tokens per block (the block's bytes / CHARS_PER_TOKEN), so a match converts to cached tokens. */
+  readonly blockTokens?: number;
 }
 
 export interface PrefixCacheConfig {
@@ -117,7 +119,8 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
   }
 
   produce(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): void {
-    const hashes = this.hash(request, this.blockSizeBytes(candidates));
+    const blockBytes = this.blockSizeBytes(candidates);
+    const hashes = this.hash(request, blockBytes);
     const matched = new Int32Array(candidates.length);
     if (hashes.length > 0 && this.index.size > 0) {
       // Index ids → candidate positions, so the walk below does array lookups only.
@@ -128,7 +131,7 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
       }
       this.index.countMatches(hashes, position, matched);
     }
-    const info: PrefixMatchInfo = { hashes, totalBlocks: hashes.length, candidates, matched };
+    const info: PrefixMatchInfo = { hashes, totalBlocks: hashes.length, candidates, matched, blockTokens: blockBytes / CHARS_PER_TOKEN };
     cycleState.write(PREFIX_CACHE_MATCH_KEY, info);
   }
 
