@@ -82,6 +82,8 @@ export interface Options {
   /** One line per Go EPP flag given that this EPP accepts but does not implement (logged once at start). */
   ignoredFlags: readonly string[];
   help: boolean;
+  /** --version / -version: print the version and exit. */
+  version: boolean;
 }
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
@@ -91,8 +93,8 @@ const ALL_FLAGS: Readonly<Record<string, FlagSpec>> = { ...GO_COMPAT_FLAGS, ...F
 const IMPLEMENTED: ReadonlySet<string> = new Set(Object.keys(FLAGS));
 
 export function parseArgs(argv: readonly string[]): Options {
-  const { values, given, help } = parseGoFlags(argv, ALL_FLAGS);
-  const out: Record<string, unknown> = { help, ignoredFlags: compatWarnings(given, IMPLEMENTED) };
+  const { values, given, help, version } = parseGoFlags(argv, ALL_FLAGS);
+  const out: Record<string, unknown> = { help, version, ignoredFlags: compatWarnings(given, IMPLEMENTED) };
   for (const [name, value] of values) if (IMPLEMENTED.has(name)) out[name === 'v' ? 'verbosity' : camel(name)] = value;
   if (out['workers'] !== 'auto') out['workers'] = Number(out['workers']);
   out['grpcMaxRecvMsgSize'] = parseByteSize(String(out['grpcMaxRecvMsgSize']));

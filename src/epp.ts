@@ -45,6 +45,11 @@ import { FROM_FLAGS, K8S_DISCOVERY } from './plugins/k8s-discovery/index.js';
 export interface EppStartOptions {
   /** Interface to listen on; all interfaces by default, as the Go EPP. */
   readonly host?: string;
+  /**
+   * Endpoint discovery to use when the config names none in `dataLayer.discovery` (the demo's simulated
+   * pool); the config's own discovery wins. The EPP starts and stops it like a configured one.
+   */
+  readonly discovery?: EndpointDiscovery;
 }
 
 export interface RunningEpp {
@@ -101,6 +106,16 @@ function kubernetesDiscoveryFromFlags(options: Options, config: LoadedConfig, re
 }
 
 export async function startEpp(options: Options, log: Logger, start: EppStartOptions = {}): Promise<RunningEpp> {
+  let loaded: LoadedConfig | undefined;
+  try {
+    return await assemble(options, log, start, (c) => (loaded = c));
+  } catch (err) {
+    // A start-up error about the config (a plugin that cannot start, a ref of the wrong kind) names its file and line.
+    throw err instanceof ConfigError && loaded?.locate ? loaded.locate(err) : err;
+  }
+}
+
+async function assemble(options: Options, log: Logger, start: EppStartOptions, onConfig: (c: LoadedConfig) => void): Promise<RunningEpp> {
   const host = start.host ?? '0.0.0.0';
   for (const line of options.ignoredFlags ?? []) log.warn(line);
   const metrics = new PromRegistry();
@@ -111,6 +126,7 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
   const pluginLog = { warn: (m: string) => log.warn(m), info: (m: string) => log.info(m) };
   const registry = registerInTreePlugins(new Registry());
   const config = loadConfig({ configFile: options.configFile || undefined, configText: options.configText || undefined }, registry, services, pluginLog);
+  onConfig(config);
 
   const parser: RequestParser =
     (config.raw.parser ? pluginOf(config, config.raw.parser.pluginRef, 'parser.pluginRef', isRequestParser, 'a request parser') : undefined) ??
@@ -138,7 +154,7 @@ export async function startEpp(options: Options, log: Logger, start: EppStartOpt
   };
   try {
     if (resources) cleanups.push(() => resources.close());
-    const defaultDiscovery = kubernetesDiscoveryFromFlags(options, config, registry, services, pluginLog);
+    const defaultDiscovery = start.discovery ?? kubernetesDiscoveryFromFlags(options, config, registry, services, pluginLog);
     const dataLayer = await startDataLayer(config, { tracker, refreshMs: options.refreshMetricsInterval, stalenessMs: options.metricsStalenessThreshold, log: pluginLog, defaultDiscovery });
     cleanups.push(() => dataLayer.close());
     registerPoolMetrics(metrics, options.poolName || 'default', {

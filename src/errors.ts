@@ -38,16 +38,24 @@ export class ConfigError extends EppError {
   readonly path: string;
   /** The message without the path, so a caller can re-anchor the error under its own path. */
   readonly detail: string;
-  constructor(path: string, message: string) {
-    super(ErrorCodes.CONFIG_INVALID, path ? `${path}: ${message}` : message);
+  /** Where in the user's file, e.g. `my-config.yaml:4`; '' when not known. Leads the message. */
+  readonly location: string;
+  constructor(path: string, message: string, location = '') {
+    super(ErrorCodes.CONFIG_INVALID, `${location ? `${location}: ` : ''}${path ? `${path}: ` : ''}${message}`);
     this.name = 'ConfigError';
     this.path = path;
     this.detail = message;
+    this.location = location;
   }
 
   /** The same error, located under `prefix` (e.g. `plugins[2]`). */
   under(prefix: string): ConfigError {
-    return new ConfigError(this.path ? `${prefix}.${this.path}` : prefix, this.detail);
+    return new ConfigError(this.path ? `${prefix}.${this.path}` : prefix, this.detail, this.location);
+  }
+
+  /** The same error, placed in the user's file (`file:line`). */
+  at(location: string): ConfigError {
+    return new ConfigError(this.path, this.detail, location);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { ConfigError } from './errors.js';
 import { parseDuration } from './config/duration.js';
+import { didYouMean } from './config/did-you-mean.js';
 
 export type FlagKind = 'string' | 'int' | 'bool' | 'duration';
 
@@ -36,10 +37,11 @@ function convert(name: string, spec: FlagSpec, raw: string): FlagValue {
   }
 }
 
-/** Every flag's value (given or default), by flag name, the raw values given, and whether help was asked for. */
-export function parseGoFlags(argv: readonly string[], flags: Readonly<Record<string, FlagSpec>>): { values: Map<string, FlagValue>; given: ReadonlyMap<string, string>; help: boolean } {
+/** Every flag's value (given or default), by flag name, the raw values given, and whether help or the version was asked for. */
+export function parseGoFlags(argv: readonly string[], flags: Readonly<Record<string, FlagSpec>>): { values: Map<string, FlagValue>; given: ReadonlyMap<string, string>; help: boolean; version: boolean } {
   const given = new Map<string, string>();
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (!arg.startsWith('-') || arg === '-' || arg === '--') throw new ConfigError('', `unexpected argument "${arg}" (flags only; see --help)`);
@@ -50,8 +52,12 @@ export function parseGoFlags(argv: readonly string[], flags: Readonly<Record<str
       help = true;
       continue;
     }
+    if (name === 'version' && !flags[name]) {
+      version = true;
+      continue;
+    }
     const spec = flags[name];
-    if (!spec) throw new ConfigError('', `flag provided but not defined: -${name}`);
+    if (!spec) throw new ConfigError('', `flag provided but not defined: -${name}${didYouMean(name, Object.keys(flags), (f) => `--${f}`)}`);
     if (eq >= 0) given.set(name, body.slice(eq + 1));
     else if (spec.kind === 'bool') given.set(name, 'true');
     else {
@@ -63,10 +69,11 @@ export function parseGoFlags(argv: readonly string[], flags: Readonly<Record<str
   }
   const values = new Map<string, FlagValue>();
   for (const [name, spec] of Object.entries(flags)) values.set(name, convert(name, spec, given.get(name) ?? spec.default));
-  return { values, given, help };
+  return { values, given, help, version };
 }
 
 export function flagUsage(command: string, flags: Readonly<Record<string, FlagSpec>>): string {
   const lines = Object.entries(flags).map(([name, spec]) => `  --${name.padEnd(28)} ${spec.help} (default ${JSON.stringify(spec.default)})`);
+  lines.push(`  --${'help'.padEnd(28)} Print this list.`, `  --${'version'.padEnd(28)} Print the version.`);
   return `Usage: ${command} [flags]\n${lines.join('\n')}\n`;
 }

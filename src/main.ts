@@ -4,11 +4,16 @@ import { parseArgs, usage } from './cli.js';
 import { createLogger } from './observability/logger.js';
 import { runCli } from './run-cli.js';
 import { startEpp } from './epp.js';
+import { versionLine } from './version.js';
 
 async function main(argv: string[]): Promise<number> {
   const options = parseArgs(argv);
   if (options.help) {
     process.stdout.write(usage());
+    return 0;
+  }
+  if (options.version) {
+    process.stdout.write(versionLine('epp'));
     return 0;
   }
   const log = createLogger(options.verbosity);

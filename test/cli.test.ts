@@ -29,13 +29,17 @@ test('Go flag syntax: --f=v, --f v, -f v, bare and explicit booleans, durations'
     { argv: ['--workers', 'auto'], check: (o) => assert.equal(o.workers, 'auto') },
     { argv: ['--config-text', 'plugins: []'], check: (o) => assert.equal(o.configText, 'plugins: []') },
     { argv: ['--help'], check: (o) => assert.equal(o.help, true) },
+    { argv: ['--version'], check: (o) => assert.equal(o.version, true) },
+    { argv: ['-version'], check: (o) => assert.equal(o.version, true) },
   ];
   for (const c of cases) c.check(parseArgs(c.argv));
 });
 
 test('bad flags are errors that name the flag', () => {
   const cases: { argv: string[]; message: RegExp }[] = [
-    { argv: ['--no-such-flag=1'], message: /flag provided but not defined: -no-such-flag/ },
+    { argv: ['--no-such-flag=1'], message: /flag provided but not defined: -no-such-flag$/ },
+    { argv: ['--grpc-prot=1'], message: /flag provided but not defined: -grpc-prot \(did you mean --grpc-port\?\)$/ },
+    { argv: ['--config-fle', 'x'], message: /flag provided but not defined: -config-fle \(did you mean --config-file\?\)$/ },
     { argv: ['--grpc-port=abc'], message: /--grpc-port: invalid value "abc"/ },
     { argv: ['--secure-serving=maybe'], message: /--secure-serving: invalid boolean "maybe"/ },
     { argv: ['--refresh-metrics-interval=50'], message: /--refresh-metrics-interval: invalid duration "50"/ },

@@ -36,6 +36,8 @@ import type { RawConfig, RawSchedulingProfile } from './schema.js';
 import { DEFAULT_PICKER, DEFAULT_PROFILE_HANDLER, DEFAULT_PROFILE_NAME } from './defaults.js';
 import { parseFeatureGates } from './feature-gates.js';
 import { orderProducers } from './producer-order.js';
+import { didYouMean } from './did-you-mean.js';
+import type { Locate } from './locate.js';
 
 export interface ConfigLogger {
   warn(message: string): void;
@@ -63,6 +65,10 @@ export interface LoadedConfig {
   readonly defaultMetricsSource: { readonly source?: string; readonly mapper?: string };
   /** The sections later layers read (data layer, saturation, flow control, parser). */
   readonly raw: RawConfig;
+  /** Where the config came from: a file path, `--config-text`, or the default config (set by loadConfig). */
+  readonly origin?: string;
+  /** The same error placed in the config's text (`file:line: path: …`); set by loadConfig. */
+  readonly locate?: (err: ConfigError) => ConfigError;
 }
 
 class PluginSet {
@@ -73,6 +79,7 @@ class PluginSet {
     private readonly registry: Registry,
     private readonly services: PluginServices,
     private readonly logger: ConfigLogger,
+    private readonly locate: Locate = () => undefined,
   ) {}
 
   /** Instantiates `type` as `name`; `path` locates the config entry in errors. */
@@ -80,11 +87,27 @@ class PluginSet {
     const previous = this.#where.get(name);
     if (previous !== undefined) throw new ConfigError(`${path}.name`, `duplicate plugin name "${name}" (also ${previous})`);
     const registration = this.registry.get(type);
-    if (!registration) throw new ConfigError(`${path}.type`, `unknown plugin type "${type}"`);
+    if (!registration) {
+      const close = didYouMean(type, this.registry.types());
+      throw new ConfigError(`${path}.type`, `unknown plugin type "${type}"${close || ` (known types: ${this.registry.types().join(', ')})`}`);
+    }
     let params = parameters;
+    const where = (at: string) => {
+      const location = this.locate(at);
+      return location ? `${location}: ` : '';
+    };
     if (registration.takesNoParameters && params !== undefined && params !== null) {
-      this.logger.warn(`plugin "${name}" (${type}) takes no parameters; the given parameters are ignored`);
+      this.logger.warn(`${where(`${path}.parameters`)}plugin "${name}" (${type}) takes no parameters; the given parameters are ignored`);
       params = undefined;
+    }
+    const schema = registration.parameters;
+    if (schema && params && typeof params === 'object' && !Array.isArray(params)) {
+      const known = Object.keys(schema.shape);
+      for (const key of Object.keys(params)) {
+        if (known.includes(key)) continue;
+        const hint = didYouMean(key, known) || (known.length ? ` (known: ${known.join(', ')})` : ' (it takes none)');
+        this.logger.warn(`${where(`${path}.parameters.${key}`)}plugin "${name}" (${type}): unknown parameter "${key}"${hint}; ignored`);
+      }
     }
     const handle: PluginHandle = {
       warn: (m) => this.logger.warn(`plugin "${name}" (${type}): ${m}`),
@@ -95,7 +118,10 @@ class PluginSet {
     try {
       plugin = registration.factory(name, params, handle);
     } catch (err) {
-      if (err instanceof ConfigError) throw err.under(path);
+      if (err instanceof ConfigError) {
+        const under = err.under(path);
+        throw new ConfigError(under.path, `plugin "${name}" (${type}): ${err.detail}`, err.location);
+      }
       throw new ConfigError(path, `plugin "${name}" (${type}) failed to start: ${err instanceof Error ? err.message : String(err)}`);
     }
     this.byName.set(name, plugin);
@@ -242,9 +268,10 @@ function addDefaultMetricsSource(raw: RawConfig, set: PluginSet, registry: Regis
   return { source: set.defaultOf(defaults.sourceType, 'the data layer').name, mapper: mapper() };
 }
 
-export function instantiateConfig(raw: RawConfig, registry: Registry, services: PluginServices, logger: ConfigLogger): LoadedConfig {
+/** `locate` turns a config path into `file:line` for warnings; errors are located by the caller. */
+export function instantiateConfig(raw: RawConfig, registry: Registry, services: PluginServices, logger: ConfigLogger, locate?: Locate): LoadedConfig {
   const featureGates = parseFeatureGates(raw.featureGates);
-  const set = new PluginSet(registry, services, logger);
+  const set = new PluginSet(registry, services, logger, locate);
   (raw.plugins ?? []).forEach((spec, i) => set.create(spec.type, spec.name || spec.type, spec.parameters, `plugins[${i}]`));
   set.resolveReferences();
   checkRefs(raw, set);

@@ -7,7 +7,8 @@ import type { PluginServices } from '../framework/plugin.js';
 import type { Registry } from '../framework/registry.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_CONFIG_TEXT } from './defaults.js';
-import { parseConfig } from './parse.js';
+import { resolve } from 'node:path';
+import { parseConfig, parseConfigDocument } from './parse.js';
 import { instantiateConfig, type ConfigLogger, type LoadedConfig } from './instantiate.js';
 
 export type { ConfigLogger, LoadedConfig };
@@ -34,7 +35,15 @@ export function readConfigText(source: ConfigSource): { text: string; origin: st
 
 export function loadConfig(source: ConfigSource, registry: Registry, services: PluginServices, logger: ConfigLogger): LoadedConfig {
   const { text, origin } = readConfigText(source);
-  const config = instantiateConfig(parseConfig(text, origin), registry, services, logger);
-  logger.info?.(`loaded ${origin}`);
-  return config;
+  const { raw, locate } = parseConfigDocument(text, origin);
+  /** Errors from later layers (data layer, plugins starting) are placed in the file the same way. */
+  const place = (err: ConfigError) => (err.location || err.path.startsWith('-') ? err : err.at(locate(err.path) ?? origin));
+  let config: LoadedConfig;
+  try {
+    config = instantiateConfig(raw, registry, services, logger, (path) => locate(path));
+  } catch (err) {
+    throw err instanceof ConfigError ? place(err) : err;
+  }
+  logger.info?.(source.configFile ? `config loaded from ${resolve(source.configFile)}` : `config loaded from ${origin}`);
+  return { ...config, origin, locate: place };
 }

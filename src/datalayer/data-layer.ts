@@ -5,7 +5,7 @@
  * false, as the Go EPP injects them).
  */
 import type { Endpoint, EndpointMetadata } from '../framework/endpoint.js';
-import { isEndpointDiscovery, type DiscoverySink, type EndpointDiscovery } from '../framework/discovery.js';
+import { endpointKey, isEndpointDiscovery, type DiscoverySink, type EndpointDiscovery } from '../framework/discovery.js';
 import type { LoadedConfig } from '../config/instantiate.js';
 import { pluginOf } from '../config/plugin-ref.js';
 import type { LoadLedger } from '../framework/endpoint.js';
@@ -67,9 +67,22 @@ export async function startDataLayer(config: LoadedConfig, options: DataLayerOpt
       })
     : undefined;
   const sync = () => collector?.sync(store.snapshot().endpoints);
+  // Pods coming and going are worth a line at the default level: they change where traffic can go.
+  const known = new Map<string, string>();
   const sink: DiscoverySink = {
-    upsert: (e: EndpointMetadata) => (store.upsert(e), sync()),
-    delete: (key: string) => (store.delete(key), sync()),
+    upsert: (e: EndpointMetadata) => {
+      const key = endpointKey(e);
+      const where = `${e.address}:${e.port}`;
+      if (known.get(key) !== where) options.log?.info(`endpoint ${known.has(key) ? 'changed' : 'added'}: ${key} at ${where}`);
+      known.set(key, where);
+      store.upsert(e);
+      sync();
+    },
+    delete: (key: string) => {
+      if (known.delete(key)) options.log?.info(`endpoint removed: ${key}`);
+      store.delete(key);
+      sync();
+    },
     ready: () => store.ready(),
   };
   const ref = config.raw.dataLayer?.discovery?.pluginRef;

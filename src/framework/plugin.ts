@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /**
  * Plugin identity and construction. Every plugin has a `type` (what it is, as written in config) and a
  * `name` (which instance, referenced by `pluginRef`). Factories turn config parameters into instances.
@@ -72,4 +74,9 @@ export interface PluginRegistration {
   readonly factory: PluginFactory;
   /** True when the plugin takes no parameters: given ones are ignored with a warning, as the Go EPP does. */
   readonly takesNoParameters?: boolean;
+  /**
+   * The parameters the plugin knows, as a zod object schema (its keys are the parameter names). The loader
+   * warns about any other key, naming the closest known one; the factory validates the values.
+   */
+  readonly parameters?: z.ZodObject;
 }

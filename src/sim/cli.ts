@@ -2,6 +2,7 @@
 /** `epp-sim`: a pool of simulated vLLM (or SGLang) servers on loopback, until Ctrl-C. */
 import { flagUsage, parseGoFlags, type FlagSpec } from '../go-flags.js';
 import { runCli } from '../run-cli.js';
+import { versionLine } from '../version.js';
 import { startSimPool } from './server.js';
 
 const FLAGS = {
@@ -17,9 +18,11 @@ const FLAGS = {
 } as const satisfies Record<string, FlagSpec>;
 
 await runCli('epp-sim', async () => {
-  const { values, help } = parseGoFlags(process.argv.slice(2), FLAGS);
+  const { values, help, version } = parseGoFlags(process.argv.slice(2), FLAGS);
   if (help) {
     process.stdout.write(flagUsage('epp-sim', FLAGS));
+  } else if (version) {
+    process.stdout.write(versionLine('epp-sim'));
   } else {
     const adapters = String(values.get('adapters')).split(',').map((a) => a.trim()).filter(Boolean);
     const pool = await startSimPool(Number(values.get('count')), {

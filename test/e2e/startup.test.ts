@@ -25,8 +25,8 @@ async function freePort(): Promise<number> {
 }
 
 const cases: { name: string; args: string[]; message: RegExp }[] = [
-  { name: 'a parser ref to a scorer', args: ['--config-text', 'plugins:\n- type: queue-scorer\nparser: {pluginRef: queue-scorer}\n'], message: /^parser\.pluginRef: plugin "queue-scorer" \(queue-scorer\) is not a request parser$/ },
-  { name: 'a saturation detector ref to a picker', args: ['--config-text', 'plugins:\n- type: max-score-picker\nsaturationDetector: {pluginRef: max-score-picker}\n'], message: /^saturationDetector\.pluginRef: plugin "max-score-picker" \(max-score-picker\) is not a saturation detector$/ },
+  { name: 'a parser ref to a scorer', args: ['--config-text', 'plugins:\n- type: queue-scorer\nparser: {pluginRef: queue-scorer}\n'], message: /^--config-text:3: parser\.pluginRef: plugin "queue-scorer" \(queue-scorer\) is not a request parser$/ },
+  { name: 'a saturation detector ref to a picker', args: ['--config-text', 'plugins:\n- type: max-score-picker\nsaturationDetector: {pluginRef: max-score-picker}\n'], message: /^--config-text:3: saturationDetector\.pluginRef: plugin "max-score-picker" \(max-score-picker\) is not a saturation detector$/ },
   { name: 'a bad resources file', args: ['--resources-file', badResources], message: /InferencePool/ },
   { name: 'a missing certificate folder', args: ['--secure-serving=true', `--cert-path=${join(dir, 'nope')}`], message: /^--cert-path: cannot read .*tls\.crt/ },
 ];

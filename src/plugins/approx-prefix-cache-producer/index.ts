@@ -4,7 +4,8 @@ import { TOKENIZED_PROMPT_KEY, type InferenceRequest } from '../../framework/req
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { DataProducer, PreRequest } from '../../framework/request-control.js';
 import type { SchedulingResult } from '../../framework/scheduling.js';
-import { bool, nonNegativeInt, paramsOf, positiveInt } from '../shared/params.js';
+import { z } from 'zod';
+import { param, parseParameters } from '../shared/params.js';
 import { chainHashes, xxh64 } from './xxh64.js';
 import { PrefixIndex } from './prefix-index.js';
 
@@ -51,15 +52,25 @@ export const DEFAULT_PREFIX_CACHE_CONFIG: PrefixCacheConfig = {
   lruCapacityPerServer: 31250,
 };
 
+/** The parameters this plugin knows (`blockSize`, in characters, is the Go EPP's deprecated spelling). */
+export const parametersSchema = z.object({
+  autoTune: param.bool(),
+  blockSizeTokens: param.positiveInt(),
+  blockSize: param.positiveInt(),
+  maxPrefixBlocksToMatch: param.positiveInt(),
+  maxPrefixTokensToMatch: param.nonNegativeInt(),
+  lruCapacityPerServer: param.positiveInt(),
+});
+
 export function prefixCacheConfig(parameters: unknown): PrefixCacheConfig {
-  const p = paramsOf(parameters);
+  const p = parseParameters(parametersSchema, parameters);
   const d = DEFAULT_PREFIX_CACHE_CONFIG;
   return {
-    autoTune: bool(p, 'autoTune', d.autoTune),
-    blockSizeTokens: positiveInt(p, 'blockSizeTokens', d.blockSizeTokens),
-    maxPrefixBlocksToMatch: positiveInt(p, 'maxPrefixBlocksToMatch', d.maxPrefixBlocksToMatch),
-    maxPrefixTokensToMatch: nonNegativeInt(p, 'maxPrefixTokensToMatch', d.maxPrefixTokensToMatch),
-    lruCapacityPerServer: positiveInt(p, 'lruCapacityPerServer', d.lruCapacityPerServer),
+    autoTune: p.autoTune ?? d.autoTune,
+    blockSizeTokens: p.blockSizeTokens ?? (p.blockSize ? Math.max(1, Math.round(p.blockSize / CHARS_PER_TOKEN)) : d.blockSizeTokens),
+    maxPrefixBlocksToMatch: p.maxPrefixBlocksToMatch ?? d.maxPrefixBlocksToMatch,
+    maxPrefixTokensToMatch: p.maxPrefixTokensToMatch ?? d.maxPrefixTokensToMatch,
+    lruCapacityPerServer: p.lruCapacityPerServer ?? d.lruCapacityPerServer,
   };
 }
 
@@ -164,5 +175,6 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
 
 export const registration: PluginRegistration = {
   type: APPROX_PREFIX_CACHE_PRODUCER,
+  parameters: parametersSchema,
   factory: (name, parameters) => new ApproxPrefixCacheProducer(name, prefixCacheConfig(parameters)),
 };

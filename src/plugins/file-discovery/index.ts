@@ -4,7 +4,8 @@ import { basename, dirname, resolve } from 'node:path';
 import type { PluginRegistration } from '../../framework/plugin.js';
 import { endpointKey, type DiscoverySink, type EndpointDiscovery } from '../../framework/discovery.js';
 import { ConfigError } from '../../errors.js';
-import { bool, paramsOf } from '../shared/params.js';
+import { z } from 'zod';
+import { param, parseParameters } from '../shared/params.js';
 import { parseEndpointsFile } from './parse-endpoints.js';
 
 export const FILE_DISCOVERY = 'file-discovery';
@@ -99,11 +100,15 @@ export class FileDiscovery implements EndpointDiscovery {
   }
 }
 
+/** The parameters this plugin knows. */
+export const parametersSchema = z.object({ path: param.string(), watchFile: param.bool() });
+
 export const registration: PluginRegistration = {
   type: FILE_DISCOVERY,
+  parameters: parametersSchema,
   factory: (name, parameters, handle) => {
-    const p = paramsOf(parameters);
-    if (typeof p['path'] !== 'string' || p['path'] === '') throw new ConfigError('parameters.path', 'the endpoints file path is required');
-    return new FileDiscovery(name, p['path'], bool(p, 'watchFile', false), (m) => handle.warn(m));
+    const p = parseParameters(parametersSchema, parameters);
+    if (!p.path) throw new ConfigError('parameters.path', 'the endpoints file path is required');
+    return new FileDiscovery(name, p.path, p.watchFile ?? false, (m) => handle.warn(m));
   },
 };

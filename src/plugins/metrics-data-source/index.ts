@@ -1,7 +1,7 @@
 import type { PluginRegistration } from '../../framework/plugin.js';
 import type { MetricsSource } from '../../framework/datalayer.js';
-import { ConfigError } from '../../errors.js';
-import { bool, paramsOf } from '../shared/params.js';
+import { z } from 'zod';
+import { param, parseParameters } from '../shared/params.js';
 
 export const METRICS_DATA_SOURCE = 'metrics-data-source';
 
@@ -16,14 +16,20 @@ export class MetricsDataSource implements MetricsSource {
   ) {}
 }
 
+const PATH = 'must be a path starting with "/"';
+
+/** The parameters this plugin knows. */
+export const parametersSchema = z.object({
+  scheme: z.enum(['http', 'https'], { error: 'must be "http" or "https"' }).nullish(),
+  path: z.string({ error: PATH }).startsWith('/', { error: PATH }).nullish(),
+  insecureSkipVerify: param.bool(),
+});
+
 export const registration: PluginRegistration = {
   type: METRICS_DATA_SOURCE,
+  parameters: parametersSchema,
   factory: (name, parameters) => {
-    const p = paramsOf(parameters);
-    const scheme = p['scheme'] ?? 'http';
-    if (scheme !== 'http' && scheme !== 'https') throw new ConfigError('parameters.scheme', `must be "http" or "https", got ${JSON.stringify(scheme)}`);
-    const path = p['path'] ?? '/metrics';
-    if (typeof path !== 'string' || !path.startsWith('/')) throw new ConfigError('parameters.path', `must be a path starting with "/", got ${JSON.stringify(path)}`);
-    return new MetricsDataSource(name, scheme, path, bool(p, 'insecureSkipVerify', false));
+    const p = parseParameters(parametersSchema, parameters);
+    return new MetricsDataSource(name, p.scheme ?? 'http', p.path ?? '/metrics', p.insecureSkipVerify ?? false);
   },
 };

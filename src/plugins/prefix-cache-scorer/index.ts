@@ -4,18 +4,23 @@ import type { InferenceRequest } from '../../framework/request.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { DataConsumer, DataProducer, PreRequest } from '../../framework/request-control.js';
 import type { Scorer, SchedulingResult } from '../../framework/scheduling.js';
-import { paramsOf, positiveInt } from '../shared/params.js';
+import { param, parseParameters } from '../shared/params.js';
 import {
   ApproxPrefixCacheProducer,
-  CHARS_PER_TOKEN,
-  DEFAULT_PREFIX_CACHE_CONFIG,
   PREFIX_CACHE_MATCH_KEY,
+  parametersSchema as producerParametersSchema,
+  prefixCacheConfig,
   type PrefixMatchInfo,
 } from '../approx-prefix-cache-producer/index.js';
 
 export const PREFIX_CACHE_SCORER = 'prefix-cache-scorer';
-/** v1.0 put the index parameters on the scorer itself. */
-const LEGACY_PARAMETERS = ['hashBlockSize', 'maxPrefixBlocksToMatch', 'lruCapacityPerServer'] as const;
+
+/**
+ * Older Go EPPs put the index parameters on the scorer itself (v1.0: `hashBlockSize` in characters,
+ * `maxPrefixBlocksToMatch`, `lruCapacityPerServer`; later also the producer's names). Any of them makes
+ * the scorer keep its own index.
+ */
+export const parametersSchema = producerParametersSchema.extend({ hashBlockSize: param.positiveInt() });
 
 /** Fraction of the request's prefix blocks each endpoint holds (leading blocks only). */
 export class PrefixCacheScorer implements Scorer, DataConsumer {
@@ -63,17 +68,13 @@ export class SelfProducingPrefixCacheScorer extends PrefixCacheScorer implements
 
 export const registration: PluginRegistration = {
   type: PREFIX_CACHE_SCORER,
+  parameters: parametersSchema,
   factory: (name, parameters) => {
-    const p = paramsOf(parameters);
-    if (!LEGACY_PARAMETERS.some((k) => p[k] !== undefined)) return new PrefixCacheScorer(name);
-    const hashBlockSize = positiveInt(p, 'hashBlockSize', 64); // characters
-    const producer = new ApproxPrefixCacheProducer(name, {
-      ...DEFAULT_PREFIX_CACHE_CONFIG,
-      autoTune: false,
-      blockSizeTokens: Math.max(1, Math.round(hashBlockSize / CHARS_PER_TOKEN)),
-      maxPrefixBlocksToMatch: positiveInt(p, 'maxPrefixBlocksToMatch', DEFAULT_PREFIX_CACHE_CONFIG.maxPrefixBlocksToMatch),
-      lruCapacityPerServer: positiveInt(p, 'lruCapacityPerServer', DEFAULT_PREFIX_CACHE_CONFIG.lruCapacityPerServer),
-    });
-    return new SelfProducingPrefixCacheScorer(name, producer);
+    const { hashBlockSize, ...p } = parseParameters(parametersSchema, parameters);
+    if (hashBlockSize == null && Object.values(p).every((v) => v == null)) return new PrefixCacheScorer(name);
+    // v1.0's fixed block size in characters turns auto-tuning off unless the config asks for it.
+    const autoTune = p.autoTune ?? (p.blockSizeTokens != null || p.maxPrefixTokensToMatch != null);
+    const config = prefixCacheConfig({ ...p, autoTune, blockSize: p.blockSize ?? hashBlockSize });
+    return new SelfProducingPrefixCacheScorer(name, new ApproxPrefixCacheProducer(name, config));
   },
 };

@@ -1,6 +1,10 @@
 import type { PluginRegistration, RandomSource } from '../../framework/plugin.js';
 import type { Picker, ProfileRunResult, ScoredEndpoint } from '../../framework/scheduling.js';
-import { paramsOf, positiveInt } from './params.js';
+import { z } from 'zod';
+import { param, parseParameters } from './params.js';
+
+/** The parameters every picker knows. */
+export const pickerParametersSchema = z.object({ maxNumOfEndpoints: param.positiveInt() });
 
 /** What every picker shares: `maxNumOfEndpoints` (default 1; more than one means fallbacks) and the random source. */
 export abstract class RandomizedPicker implements Picker {
@@ -19,6 +23,7 @@ export function pickerRegistration(
 ): PluginRegistration {
   return {
     type,
-    factory: (name, parameters, handle) => new Ctor(name, positiveInt(paramsOf(parameters), 'maxNumOfEndpoints', 1), handle.services.random),
+    parameters: pickerParametersSchema,
+    factory: (name, parameters, handle) => new Ctor(name, parseParameters(pickerParametersSchema, parameters).maxNumOfEndpoints ?? 1, handle.services.random),
   };
 }

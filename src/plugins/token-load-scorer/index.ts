@@ -1,7 +1,8 @@
 import type { Endpoint } from '../../framework/endpoint.js';
 import type { PluginRegistration } from '../../framework/plugin.js';
 import type { Scorer } from '../../framework/scheduling.js';
-import { paramsOf, positiveNumber } from '../shared/params.js';
+import { z } from 'zod';
+import { param, parseParameters } from '../shared/params.js';
 
 export const TOKEN_LOAD_SCORER = 'token-load-scorer';
 export const DEFAULT_QUEUE_THRESHOLD_TOKENS = 4_194_304;
@@ -23,8 +24,11 @@ export class TokenLoadScorer implements Scorer {
   }
 }
 
+/** The parameters this plugin knows. */
+export const parametersSchema = z.object({ queueThresholdTokens: param.positiveNumber() });
+
 export const registration: PluginRegistration = {
   type: TOKEN_LOAD_SCORER,
-  factory: (name, parameters) =>
-    new TokenLoadScorer(name, positiveNumber(paramsOf(parameters), 'queueThresholdTokens', DEFAULT_QUEUE_THRESHOLD_TOKENS)),
+  parameters: parametersSchema,
+  factory: (name, parameters) => new TokenLoadScorer(name, parseParameters(parametersSchema, parameters).queueThresholdTokens ?? DEFAULT_QUEUE_THRESHOLD_TOKENS),
 };

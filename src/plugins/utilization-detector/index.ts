@@ -8,9 +8,9 @@ import type { Endpoint } from '../../framework/endpoint.js';
 import type { PluginRegistration } from '../../framework/plugin.js';
 import type { Filter } from '../../framework/scheduling.js';
 import type { SaturationDetector } from '../../framework/saturation.js';
-import { ConfigError } from '../../errors.js';
+import { z } from 'zod';
 import { parseDuration } from '../../config/duration.js';
-import { paramsOf, positiveInt, type Params } from '../shared/params.js';
+import { param, parseParameters } from '../shared/params.js';
 
 export const UTILIZATION_DETECTOR = 'utilization-detector';
 export const DEFAULT_QUEUE_DEPTH_THRESHOLD = 5;
@@ -72,42 +72,25 @@ export class UtilizationDetector implements SaturationDetector, Filter {
   }
 }
 
-function kvThreshold(p: Params): number {
-  const v = p['kvCacheUtilThreshold'];
-  if (v === undefined || v === null) return DEFAULT_KV_CACHE_UTIL_THRESHOLD;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > 1) {
-    throw new ConfigError('parameters.kvCacheUtilThreshold', `must be a number in (0, 1], got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
+const KV = 'must be a number in (0, 1]';
+const HEADROOM = 'must be a non-negative number';
 
-function headroom(p: Params): number {
-  const v = p['headroom'];
-  if (v === undefined || v === null) return DEFAULT_HEADROOM;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new ConfigError('parameters.headroom', `must be a non-negative number, got ${JSON.stringify(v)}`);
-  }
-  return v;
-}
-
-function staleness(p: Params): number {
-  const v = p['metricsStalenessThreshold'];
-  const path = 'parameters.metricsStalenessThreshold';
-  if (v === undefined || v === null) return parseDuration(DEFAULT_METRICS_STALENESS_THRESHOLD, path);
-  if (typeof v !== 'string') {
-    throw new ConfigError(path, `must be a duration string such as "200ms", got ${JSON.stringify(v)}`);
-  }
-  return parseDuration(v, path);
-}
+/** The parameters this plugin knows. */
+export const parametersSchema = z.object({
+  queueDepthThreshold: param.positiveInt(),
+  kvCacheUtilThreshold: z.number({ error: KV }).gt(0, { error: KV }).lte(1, { error: KV }).nullish(),
+  metricsStalenessThreshold: z.string({ error: 'must be a duration string such as "200ms"' }).nullish(),
+  headroom: z.number({ error: HEADROOM }).nonnegative({ error: HEADROOM }).nullish(),
+});
 
 /** Reads and validates the parameters; throws a ConfigError naming the bad one. */
 export function parseUtilizationDetectorConfig(parameters: unknown): UtilizationDetectorConfig {
-  const p = paramsOf(parameters);
+  const p = parseParameters(parametersSchema, parameters);
   return {
-    queueDepthThreshold: positiveInt(p, 'queueDepthThreshold', DEFAULT_QUEUE_DEPTH_THRESHOLD),
-    kvCacheUtilThreshold: kvThreshold(p),
-    metricsStalenessThresholdMs: staleness(p),
-    headroom: headroom(p),
+    queueDepthThreshold: p.queueDepthThreshold ?? DEFAULT_QUEUE_DEPTH_THRESHOLD,
+    kvCacheUtilThreshold: p.kvCacheUtilThreshold ?? DEFAULT_KV_CACHE_UTIL_THRESHOLD,
+    metricsStalenessThresholdMs: parseDuration(p.metricsStalenessThreshold ?? DEFAULT_METRICS_STALENESS_THRESHOLD, 'parameters.metricsStalenessThreshold'),
+    headroom: p.headroom ?? DEFAULT_HEADROOM,
   };
 }
 
@@ -140,6 +123,7 @@ export function detectorOverrides(section: LegacySaturationDetectorSection | und
 
 export const registration: PluginRegistration = {
   type: UTILIZATION_DETECTOR,
+  parameters: parametersSchema,
   factory: (name, parameters, handle) =>
     new UtilizationDetector(name, parseUtilizationDetectorConfig(parameters), handle.services.now),
 };
