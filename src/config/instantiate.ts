@@ -101,7 +101,9 @@ class PluginSet {
       params = undefined;
     }
     const schema = registration.parameters;
-    if (schema && params && typeof params === 'object' && !Array.isArray(params)) {
+    // A strict schema (z.strictObject) makes unknown keys the factory's error, not a warning.
+    const strict = (schema?._zod.def.catchall as { _zod?: { def: { type: string } } } | undefined)?._zod?.def.type === 'never';
+    if (schema && !strict && params && typeof params === 'object' && !Array.isArray(params)) {
       const known = Object.keys(schema.shape);
       for (const key of Object.keys(params)) {
         if (known.includes(key)) continue;

@@ -162,7 +162,7 @@ test('parameters on a plugin that takes none: a warning naming it, not an error'
 
 test('bad configs fail at start-up with the path and the culprit', () => {
   const cases: { name: string; text: string; message: string }[] = [
-    { name: 'unknown type', text: 'plugins:\n- type: queue-scorer\n- type: no-such-scorer\n', message: '--config-text:3: plugins[1].type: unknown plugin type "no-such-scorer" (known types: approx-prefix-cache-producer, core-metrics-extractor, file-discovery, kv-cache-scorer, kv-cache-utilization-scorer, lora-affinity-scorer, max-score-picker, metrics-data-source, openai-parser, passthrough-parser, prefix-cache-scorer, queue-scorer, random-picker, running-requests-size-scorer, single-profile-handler, token-load-scorer, utilization-detector, weighted-random-picker)' },
+    { name: 'unknown type', text: 'plugins:\n- type: queue-scorer\n- type: no-such-scorer\n', message: `--config-text:3: plugins[1].type: unknown plugin type "no-such-scorer" (known types: ${registry().types().join(', ')})` },
     { name: 'duplicate name', text: 'plugins:\n- type: queue-scorer\n- {name: queue-scorer, type: kv-cache-scorer}\n', message: '--config-text:3: plugins[1].name: duplicate plugin name "queue-scorer" (also plugins[0])' },
     {
       name: 'missing ref',

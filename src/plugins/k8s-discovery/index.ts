@@ -5,6 +5,7 @@ import { ConfigError } from '../../errors.js';
 import { kubeClient, describeError, statusOf, type KubeClient } from '../../kube/client.js';
 import { isPermanent, Reflector, type ReflectorLog } from '../../kube/reflector.js';
 import { formatLabelSelector, parseLabelSelector } from '../../kube/label-selector.js';
+import { z } from 'zod';
 import { paramsOf, type Params } from '../shared/params.js';
 import { endpointsOf, poolSpecOf, poolVersion, POOL_GROUP_V1, POOL_GROUP_V1ALPHA2, type PodObject, type PoolObject, type PoolSpec } from './pool.js';
 
@@ -226,8 +227,12 @@ export function targetFrom(p: Params, fromFlags = false): K8sDiscoveryTarget {
   return { mode: 'standalone', namespace, spec: { selector, targetPorts } };
 }
 
+/** The parameters this plugin knows (their values are checked by targetFrom and the factory). */
+export const parametersSchema = z.object(Object.fromEntries(['poolName', 'poolNamespace', 'poolGroup', 'endpointSelector', 'endpointTargetPorts', 'kubeconfig'].map((k) => [k, z.unknown()])));
+
 export const registration: PluginRegistration = {
   type: K8S_DISCOVERY,
+  parameters: parametersSchema,
   factory: (name, parameters, handle) => {
     const p = paramsOf(parameters);
     const log = { warn: (m: string) => handle.warn(m), info: () => {} };

@@ -18,7 +18,7 @@ import { LocalTokenizer, type TokenizeTrace } from '../../tokenization/local-tok
 import type { SegmentCacheStats } from '../../tokenization/segment-cache.js';
 import type { SegmentEncoder } from '../../tokenization/native-encoder.js';
 import { PooledEncoder } from '../../tokenization/pooled-encoder.js';
-import { tokenProducerParams, type TokenProducerBackend } from './params.js';
+import { schema as parametersSchema, tokenProducerParams, type TokenProducerBackend } from './params.js';
 
 export const TOKEN_PRODUCER = 'token-producer';
 export const LEGACY_TOKEN_PRODUCER = 'tokenizer';
@@ -173,5 +173,5 @@ function factory(type: string) {
   };
 }
 
-export const registration: PluginRegistration = { type: TOKEN_PRODUCER, factory: factory(TOKEN_PRODUCER) };
-export const legacyRegistration: PluginRegistration = { type: LEGACY_TOKEN_PRODUCER, factory: factory(LEGACY_TOKEN_PRODUCER) };
+export const registration: PluginRegistration = { type: TOKEN_PRODUCER, parameters: parametersSchema, factory: factory(TOKEN_PRODUCER) };
+export const legacyRegistration: PluginRegistration = { type: LEGACY_TOKEN_PRODUCER, parameters: parametersSchema, factory: factory(LEGACY_TOKEN_PRODUCER) };

@@ -42,7 +42,8 @@ const videoSchema = z.strictObject({
     .optional(),
 });
 
-const schema = z.strictObject({
+/** The parameters this plugin knows; strict, as llm-d decodes them (an unknown key is an error). */
+export const schema = z.strictObject({
   modelName: z.string().optional(),
   vllm: z.strictObject({ url: z.string().optional(), timeout: z.string().optional(), mmTimeout: z.string().optional() }).nullish(),
   estimate: z.strictObject({ image: imageSchema.optional(), video: videoSchema.optional() }).nullish(),
