@@ -25,6 +25,8 @@ import { PromSchedulingObserver } from './observability/scheduler-metrics.js';
 import { PromRequestObserver } from './observability/request-metrics.js';
 import { registerPoolMetrics } from './observability/pool-metrics.js';
 import { promPluginMetrics } from './observability/plugin-metrics.js';
+import { registerTokenizerMetrics } from './observability/tokenizer-metrics.js';
+import { isTokenProducer } from './plugins/token-producer/index.js';
 import { ExtProcService } from './extproc/server.js';
 import { DEFAULT_STREAM_OPTIONS } from './extproc/process-stream.js';
 import { ResourceFile } from './resources/resource-file.js';
@@ -164,6 +166,7 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     });
     new Gauge({ name: 'inference_extension_info', help: 'General information of the current build of Inference Extension.', labelNames: ['commit', 'build_ref'], registers: [metrics] }).set({ commit: 'epp-ts', build_ref: '0.1.0' }, 1);
 
+    registerTokenizerMetrics(metrics, [...config.plugins.values()].filter(isTokenProducer));
     const pooledWork = [...config.plugins.values()].filter(usesWorkerTasks).map((p) => p.name);
     const workers = options.workers === 'auto' ? autoWorkers(undefined, pooledWork.length > 0) : options.workers;
     cleanups.push(() => workerPool.close());
