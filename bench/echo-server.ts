@@ -1,14 +1,16 @@
 /**
  * Child process for the server benchmark: a bare ext_proc server over the same grpc-js and protobufjs
  * codec as the EPP, answering each stream exactly as the EPP does in FULL_DUPLEX_STREAMED (destination
- * header + content-length + envoy.lb metadata, the body back in 62,000-byte streamed_response chunks,
+ * header + content-length + the echoed request headers + x-request-id + envoy.lb metadata, the body back in 62,000-byte streamed_response chunks,
  * an empty response-headers answer, the response body echoed) but with no parsing, scheduling or
  * metrics: the floor a Node ext_proc server costs. Prints `{"grpcPort": n}`; exits when stdin closes.
  */
 import * as grpc from '@grpc/grpc-js';
-import { setHeader, type ProcessingRequest, type ProcessingResponse } from '../src/extproc/codec.js';
+import { randomUUID } from 'node:crypto';
+import { headerRecord, setHeader, type ProcessingRequest, type ProcessingResponse } from '../src/extproc/codec.js';
 import { extProcServiceDefinition as definition } from '../src/extproc/server.js';
-import { chunks, DESTINATION_HEADER, lbMetadata } from '../src/extproc/epp-protocol.js';
+import { chunks, DESTINATION_HEADER, lbMetadata, SYSTEM_OWNED_HEADERS } from '../src/extproc/epp-protocol.js';
+import { serveControl } from './child-control.js';
 
 const DESTINATION = '127.0.0.1:8000';
 
@@ -18,6 +20,7 @@ const EMPTY = new Uint8Array(0);
 
 function process_(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>): void {
   let body: Uint8Array[] = [];
+  let headers: Record<string, string> = {};
   let ended = false;
   const send = (m: ProcessingResponse) => {
     if (!ended) call.write(m);
@@ -30,8 +33,12 @@ function process_(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingRes
         if (!m.requestBody!.endOfStream) return;
         const whole = body.length === 1 ? body[0]! : Buffer.concat(body);
         body = [];
+        // As the EPP: destination, length, every request header it does not own, an x-request-id.
+        const setHeaders = [setHeader(DESTINATION_HEADER, DESTINATION), setHeader('content-length', String(whole.length))];
+        for (const [k, v] of Object.entries(headers)) if (!SYSTEM_OWNED_HEADERS.has(k)) setHeaders.push(setHeader(k, v));
+        if (!headers['x-request-id']) setHeaders.push(setHeader('x-request-id', randomUUID()));
         send({
-          requestHeaders: { response: { headerMutation: { setHeaders: [setHeader(DESTINATION_HEADER, DESTINATION), setHeader('content-length', String(whole.length))] }, clearRouteCache: true } },
+          requestHeaders: { response: { headerMutation: { setHeaders }, clearRouteCache: true } },
           dynamicMetadata: lbMetadata(DESTINATION),
         });
         const ps = chunks(whole);
@@ -48,8 +55,11 @@ function process_(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingRes
       }
       case 'responseTrailers':
         return send({ responseTrailers: {} });
+      case 'requestHeaders':
+        headers = headerRecord(m.requestHeaders!.headers);
+        return; // answered only with the route, as the EPP does
       default:
-        return; // request headers (and trailers): the EPP answers them only with the route
+        return; // request trailers
     }
   });
   call.on('end', () => {
@@ -65,5 +75,4 @@ const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 
 server.addService(definition, { Process: process_ });
 const grpcPort = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
 process.stdout.write(JSON.stringify({ grpcPort }) + '\n');
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+serveControl({});

@@ -11,13 +11,14 @@ import { startEpp } from '../src/epp.js';
 import { parseArgs } from '../src/cli.js';
 import { createLogger } from '../src/observability/logger.js';
 import { DEFAULT_CONFIG_TEXT } from '../src/config/defaults.js';
+import { serveControl } from './child-control.js';
 
 const ports = JSON.parse(process.argv[2] ?? '[]') as number[];
 if (!Array.isArray(ports) || ports.length === 0) throw new Error('usage: epp-server.js <JSON list of page-server ports>');
 const dir = mkdtempSync(join(tmpdir(), 'epp-bench-'));
 const endpointsFile = join(dir, 'endpoints.yaml');
 writeFileSync(endpointsFile, `endpoints: [${ports.map((port, i) => `{name: pod-${i}, address: 127.0.0.1, port: ${port}}`).join(', ')}]\n`);
-const discovery = `plugins:\n- type: file-discovery\n  parameters: {path: ${JSON.stringify(endpointsFile)}}\n`;
+const discovery = `plugins:\n- type: file-discovery\n  parameters: {path: ${JSON.stringify(endpointsFile)}, watchFile: true}\n`;
 const config = `${DEFAULT_CONFIG_TEXT.replace(/^plugins:\n/m, discovery)}dataLayer:\n  discovery: {pluginRef: file-discovery}\n`;
 const refresh = process.env['EPP_BENCH_REFRESH'] ?? '50ms';
 const extra = (process.env['EPP_BENCH_ARGS'] ?? '').split(' ').filter(Boolean); // e.g. "--workers=1"
@@ -35,8 +36,20 @@ while (!scraped()) {
   await new Promise((r) => setTimeout(r, 5));
 }
 process.stdout.write(JSON.stringify({ grpcPort: epp.grpcPort }) + '\n');
-process.stdin.on('end', () => {
-  rmSync(dir, { recursive: true, force: true });
-  process.exit(0);
-});
-process.stdin.resume();
+serveControl(
+  {
+    /** In-flight requests, open streams: both 0 once the load stopped, or something leaked. */
+    state: () => ({ inFlight: epp.tracker.totalInFlight(), openStreams: epp.extProc.openStreams, endpoints: epp.dataLayer.store.snapshot().endpoints.length, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed }),
+    /** Rewrites the endpoints file (JSON list of `[name, port]`); file-discovery picks it up. */
+    endpoints: (arg) => {
+      const list = JSON.parse(arg) as [string, number][];
+      writeFileSync(endpointsFile, `endpoints: [${list.map(([name, port]) => `{name: ${name}, address: 127.0.0.1, port: ${port}}`).join(', ')}]\n`);
+      return { ok: true };
+    },
+    metrics: async () => ({ text: await epp.metrics.metrics() }),
+  },
+  () => {
+    rmSync(dir, { recursive: true, force: true });
+    process.exit(0);
+  },
+);

@@ -14,11 +14,20 @@ export const BENCH_MODEL = 'meta-llama/Llama-3.1-8B-Instruct';
 
 const header = (key: string, value: string) => ({ key, rawValue: Buffer.from(value, 'utf8') });
 
-/** A chat completion request whose user message has exactly `promptBytes` bytes of content. */
-export function chatBody(promptBytes: number): Buffer {
+/** Overwritten per request by the varied-prompt client (bench/replay-client.ts) with a request number. */
+export const PROMPT_MARKER = '~~~~~~~~~~~~';
+
+/**
+ * A chat completion request whose user message has exactly `promptBytes` bytes of content; with
+ * `markerAt`, PROMPT_MARKER sits at that offset of the content (the bytes before it are what varied
+ * requests share).
+ */
+export function chatBody(promptBytes: number, markerAt?: number): Buffer {
   let content = '';
   for (let i = 0; content.length < promptBytes; i++) content += `Sentence ${i}: tell me more about the topic, precisely and with sources. `;
-  return Buffer.from(JSON.stringify({ model: BENCH_MODEL, messages: [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content: content.slice(0, promptBytes) }], max_tokens: 128 }));
+  content = content.slice(0, promptBytes);
+  if (markerAt !== undefined) content = content.slice(0, markerAt) + PROMPT_MARKER + content.slice(markerAt + PROMPT_MARKER.length);
+  return Buffer.from(JSON.stringify({ model: BENCH_MODEL, messages: [{ role: 'system', content: 'You are a helpful assistant.' }, { role: 'user', content }], max_tokens: 128 }));
 }
 
 export function completionBody(): Buffer {
@@ -35,8 +44,8 @@ export function completionBody(): Buffer {
 }
 
 /** The exchange's messages in order, as Envoy sends them. */
-export function exchangeMessages(promptBytes: number): ProcessingRequest[] {
-  const body = chatBody(promptBytes);
+export function exchangeMessages(promptBytes: number, markerAt?: number): ProcessingRequest[] {
+  const body = chatBody(promptBytes, markerAt);
   const out: ProcessingRequest[] = [
     {
       request: 'requestHeaders',
@@ -66,6 +75,12 @@ export function grpcFrame(message: Buffer): Buffer {
 
 export function exchangeFrames(promptBytes: number): Buffer {
   return Buffer.concat(exchangeMessages(promptBytes).map((m) => grpcFrame(encodeRequest(m))));
+}
+
+/** The frames with PROMPT_MARKER at `sharedBytes` into the prompt, and where the marker lies in them. */
+export function exchangeFramesWithMarker(promptBytes: number, sharedBytes: number): { frames: Buffer; markerAt: number } {
+  const frames = Buffer.concat(exchangeMessages(promptBytes, Math.min(sharedBytes, promptBytes - PROMPT_MARKER.length)).map((m) => grpcFrame(encodeRequest(m))));
+  return { frames, markerAt: frames.indexOf(PROMPT_MARKER, 0, 'latin1') };
 }
 
 export function writeFramesFile(path: string, promptBytes: number): void {

@@ -1,13 +1,14 @@
 /**
- * `node dist/bench/server-run.js`: the EPP against a bare ext_proc echo server under h2load, 4 KB and
- * 400 KB prompts, with the ratios EPP / echo measured in this one run. Before each timed run one exchange
+ * `node dist/bench/server-run.js`: the EPP (64 pods, default profile; EPP_BENCH_PODS to change) against a
+ * bare ext_proc echo server, 4 KB and 400 KB prompts, driven by h2load (one prompt) and by the varied-prompt
+ * client, with the ratios EPP / echo and the EPP's event-loop delay measured in this one run. Before each timed run one exchange
  * goes through a grpc-js client to check the answers (the EPP must name one of the page servers).
  */
 import { DESTINATION_HEADER } from '../src/extproc/epp-protocol.js';
 import * as grpc from '@grpc/grpc-js';
 import { decodeResponse, encodeRequest, PROCESS_PATH, type ProcessingRequest, type ProcessingResponse } from '../src/extproc/codec.js';
 import { chatBody, completionBody, exchangeMessages } from './ext-proc-frames.js';
-import { runServerBench, type ServerRow, type ServerTarget } from './server.bench.js';
+import { DEFAULT_PODS, runServerBench, SHARED_PROMPT_BYTES, type ServerRow, type ServerTarget } from './server.bench.js';
 
 
 /** One exchange; also counts the gRPC bytes received (5-byte prefix + message), as h2load's "data" does. */
@@ -52,27 +53,35 @@ async function check(t: ServerTarget): Promise<void> {
   console.log(`check ${what.padEnd(12)} ${responses.length} responses, ${bytes} bytes, ${DESTINATION_HEADER}: ${destination}`);
 }
 
-const rows = await runServerBench({ beforeTimed: check });
+const pods = Number(process.env['EPP_BENCH_PODS'] ?? DEFAULT_PODS);
+const rows = await runServerBench({ beforeTimed: check, pods });
 
 // h2load counts a gRPC error (HTTP 200, grpc-status in the trailers) as succeeded; the bytes tell them apart
 // (the EPP's destination port and x-request-id may differ in length by a few bytes from one pick to the next).
-const bytesOff = (r: ServerRow) => Math.abs(r.dataBytesPerRequest - (expectedBytes.get(key(r.server, r.promptKB)) ?? 0));
+const bytesOff = (r: ServerRow) => (r.client === 'h2load' ? Math.abs(r.dataBytesPerRequest - (expectedBytes.get(key(r.server, r.promptKB)) ?? 0)) : 0);
 const bad = rows.filter((r) => r.failed > 0 || r.status2xx !== r.requests || r.requests === 0 || bytesOff(r) > 8);
-console.log(`\nnode ${process.version}, ${process.arch}; h2load -c 4 -m 4 -t 1, one FULL_DUPLEX_STREAMED exchange per gRPC call; 8 pods scraped every 50 ms by the EPP`);
-console.log('server  prompt   requests  failed  status 2xx  bytes/req     req/s   CPU ms/req   idle CPU ms/s');
+console.log(`\nnode ${process.version}, ${process.arch}; 4 connections × 4 streams, one FULL_DUPLEX_STREAMED exchange per gRPC call; ${pods} pods scraped every 50 ms by the EPP`);
+console.log(`clients: h2load (one prompt for every request) and varied (node:http2; requests share ${SHARED_PROMPT_BYTES} bytes of prompt, the rest unique)`);
+console.log('server  client   prompt  requests  failed  bytes/req    req/s  CPU ms/req  net of idle  idle ms/s  loop p99 ms  loop max ms');
 for (const r of rows) {
   console.log(
-    `${r.server.padEnd(6)}${`${r.promptKB} KB`.padStart(8)}${String(r.requests).padStart(11)}${String(r.failed).padStart(8)}${String(r.status2xx).padStart(12)}${r.dataBytesPerRequest.toFixed(0).padStart(11)}` +
-      `${r.reqPerSec.toFixed(0).padStart(10)}${r.cpuMsPerRequest.toFixed(3).padStart(13)}${r.idleCpuMsPerSec.toFixed(1).padStart(16)}`,
+    `${r.server.padEnd(8)}${r.client.padEnd(7)}${`${r.promptKB} KB`.padStart(8)}${String(r.requests).padStart(10)}${String(r.failed).padStart(8)}${r.dataBytesPerRequest.toFixed(0).padStart(11)}` +
+      `${r.reqPerSec.toFixed(0).padStart(9)}${r.cpuMsPerRequest.toFixed(3).padStart(12)}${r.netCpuMsPerRequest.toFixed(3).padStart(13)}${r.idleCpuMsPerSec.toFixed(1).padStart(11)}${r.loopDelayP99Ms.toFixed(1).padStart(13)}${r.loopDelayMaxMs.toFixed(1).padStart(13)}`,
   );
 }
 console.log('\nEPP / echo, this run:');
-for (const kb of [...new Set(rows.map((r) => r.promptKB))]) {
-  const echo = rows.find((r) => r.server === 'echo' && r.promptKB === kb) as ServerRow;
-  const epp = rows.find((r) => r.server === 'epp' && r.promptKB === kb) as ServerRow;
-  console.log(`${`${kb} KB`.padStart(7)}: req/s ${(epp.reqPerSec / echo.reqPerSec).toFixed(2)}x, CPU per request ${(epp.cpuMsPerRequest / echo.cpuMsPerRequest).toFixed(2)}x`);
+for (const client of [...new Set(rows.map((r) => r.client))]) {
+  for (const kb of [...new Set(rows.map((r) => r.promptKB))]) {
+    const echo = rows.find((r) => r.server === 'echo' && r.client === client && r.promptKB === kb);
+    const epp = rows.find((r) => r.server === 'epp' && r.client === client && r.promptKB === kb);
+    if (!echo || !epp) continue;
+    console.log(
+      `${client.padEnd(7)}${`${kb} KB`.padStart(7)}: req/s ${(epp.reqPerSec / echo.reqPerSec).toFixed(2)}x, CPU per request ${(epp.cpuMsPerRequest / echo.cpuMsPerRequest).toFixed(2)}x` +
+        ` (net of idle ${(epp.netCpuMsPerRequest / echo.netCpuMsPerRequest).toFixed(2)}x), EPP event-loop delay p99 ${epp.loopDelayP99Ms.toFixed(1)} ms`,
+    );
+  }
 }
 if (bad.length > 0) {
-  console.error(`\nFAILED: ${bad.map((r) => `${r.server} ${r.promptKB} KB (${r.failed} failed, ${r.status2xx}/${r.requests} 2xx, ${r.dataBytesPerRequest.toFixed(0)} bytes/request vs ${expectedBytes.get(key(r.server, r.promptKB))})`).join('; ')}`);
+  console.error(`\nFAILED: ${bad.map((r) => `${r.server} ${r.client} ${r.promptKB} KB (${r.failed} failed, ${r.status2xx}/${r.requests} ok, ${r.dataBytesPerRequest.toFixed(0)} bytes/request vs ${expectedBytes.get(key(r.server, r.promptKB))})`).join('; ')}`);
   process.exitCode = 1;
 }

@@ -14,23 +14,33 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { PROCESS_PATH } from '../src/extproc/codec.js';
 import { writeFramesFile } from './ext-proc-frames.js';
+import { ask, registerReader } from './child-control.js';
+import type { ReplayOptions, ReplayResult } from './replay-client.js';
 
 export type ServerKind = 'echo' | 'epp';
+/** h2load posting one file (one prompt for every request), or the varied-prompt client (bench/replay-client.ts). */
+export type ClientKind = 'h2load' | 'varied';
 
 export interface ServerRow {
   server: ServerKind;
+  client: ClientKind;
   promptKB: number;
-  /** Requests h2load reports succeeded. */
+  /** Requests the client reports succeeded. */
   requests: number;
   failed: number;
   reqPerSec: number;
   cpuMsPerRequest: number;
-  /** From h2load's status codes line. */
+  /** CPU per request less the server's idle CPU (its timers, the EPP's scraping) over the same time. */
+  netCpuMsPerRequest: number;
+  /** From h2load's status codes line (the varied client: calls with grpc-status 0). */
   status2xx: number;
   /** gRPC bytes received per succeeded request (h2load's traffic "data"): a gRPC error is HTTP 200 too. */
   dataBytesPerRequest: number;
   /** The server's CPU while idle (its timers, the EPP's scraping), ms per second, measured before the run. */
   idleCpuMsPerSec: number;
+  /** The server's main-thread event-loop delay during the timed run (monitorEventLoopDelay, 1 ms resolution). */
+  loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
   seconds: number;
 }
 
@@ -46,9 +56,16 @@ export interface ServerTarget {
 export interface ServerBenchOptions {
   pods?: number;
   sizes?: readonly { promptKB: number; requests: number }[];
+  clients?: readonly ClientKind[];
   /** Runs against each server after it started, before the warm-up and the timed run. */
   beforeTimed?: (target: ServerTarget) => Promise<void>;
+  /** Extra node flags for the EPP child (e.g. --cpu-prof). */
+  eppNodeArgs?: readonly string[];
 }
+
+/** The varied-prompt runs share this much of the prompt (a common system prompt); the rest is unique per request. */
+export const SHARED_PROMPT_BYTES = 1024;
+export const DEFAULT_PODS = 64;
 
 export const DEFAULT_SIZES = [
   { promptKB: 4, requests: 20_000 },
@@ -137,7 +154,9 @@ export function spawnNode<T>(script: string, args: string[], children: Set<Child
     const timer = setTimeout(() => reject(new Error(`${script} printed nothing within ${ms} ms`)), ms);
     child.once('error', reject);
     child.once('exit', (code, signal) => reject(new Error(`${script} exited early (${code ?? signal})`)));
-    createInterface({ input: child.stdout! }).once('line', (line) => {
+    const reader = createInterface({ input: child.stdout! });
+    registerReader(child, reader);
+    reader.once('line', (line) => {
       clearTimeout(timer);
       try {
         resolve({ child, info: JSON.parse(line) as T });
@@ -186,8 +205,9 @@ export async function runServerBench(options: ServerBenchOptions = {}): Promise<
   const children = new Set<ChildProcess>();
   const dir = mkdtempSync(join(tmpdir(), 'server-bench-'));
   const rows: ServerRow[] = [];
+  let firstId = 0;
   try {
-    const pages = await spawnNode<number[]>('./page-servers.js', [String(options.pods ?? 8)], children);
+    const pages = await spawnNode<number[]>('./page-servers.js', [String(options.pods ?? DEFAULT_PODS)], children);
     const podPorts = pages.info;
     for (const { promptKB, requests } of options.sizes ?? DEFAULT_SIZES) {
       const promptBytes = promptKB * 1024;
@@ -195,7 +215,9 @@ export async function runServerBench(options: ServerBenchOptions = {}): Promise<
       writeFramesFile(framesFile, promptBytes);
       for (const server of ['echo', 'epp'] as const) {
         const { child, info } =
-          server === 'echo' ? await spawnNode<{ grpcPort: number }>('./echo-server.js', [], children) : await spawnNode<{ grpcPort: number }>('./epp-server.js', [JSON.stringify(podPorts)], children);
+          server === 'echo'
+            ? await spawnNode<{ grpcPort: number }>('./echo-server.js', [], children)
+            : await spawnNode<{ grpcPort: number }>('./epp-server.js', [JSON.stringify(podPorts)], children, 30_000, process.env, options.eppNodeArgs ?? []);
         try {
           await options.beforeTimed?.({ server, promptKB, promptBytes, grpcPort: info.grpcPort, podPorts });
           const warm = await h2load(info.grpcPort, framesFile, Math.max(100, Math.floor(requests / 10)), children);
@@ -205,21 +227,33 @@ export async function runServerBench(options: ServerBenchOptions = {}): Promise<
           const idleStart = performance.now();
           await sleep(1000);
           const idleCpuMsPerSec = ((cpuMs(child.pid!) - idle0) * 1000) / (performance.now() - idleStart);
-          const cpu0 = cpuMs(child.pid!);
-          const run = await h2load(info.grpcPort, framesFile, requests, children);
-          const used = cpuMs(child.pid!) - cpu0;
-          rows.push({
-            server,
-            promptKB,
-            requests: run.succeeded,
-            failed: run.total - run.succeeded,
-            reqPerSec: run.reqPerSec,
-            cpuMsPerRequest: used / Math.max(1, run.succeeded),
-            status2xx: run.status2xx,
-            dataBytesPerRequest: run.dataBytes / Math.max(1, run.succeeded),
-            idleCpuMsPerSec,
-            seconds: run.seconds,
-          });
+          for (const client of options.clients ?? (['h2load', 'varied'] as const)) {
+            await ask(child, 'reset');
+            const cpu0 = cpuMs(child.pid!);
+            const run =
+              client === 'h2load'
+                ? await h2load(info.grpcPort, framesFile, requests, children)
+                : await variedRun(info.grpcPort, promptBytes, requests, (firstId += requests), children);
+            const used = cpuMs(child.pid!) - cpu0;
+            const delay = await ask<{ p99Ms: number; maxMs: number }>(child, 'delay');
+            const ok = Math.max(1, run.succeeded);
+            rows.push({
+              server,
+              client,
+              promptKB,
+              requests: run.succeeded,
+              failed: run.total - run.succeeded,
+              reqPerSec: run.reqPerSec,
+              cpuMsPerRequest: used / ok,
+              netCpuMsPerRequest: Math.max(0, used - idleCpuMsPerSec * run.seconds) / ok,
+              status2xx: run.status2xx,
+              dataBytesPerRequest: run.dataBytes / ok,
+              idleCpuMsPerSec,
+              loopDelayP99Ms: delay.p99Ms,
+              loopDelayMaxMs: delay.maxMs,
+              seconds: run.seconds,
+            });
+          }
         } finally {
           await stop(child);
         }
@@ -230,4 +264,12 @@ export async function runServerBench(options: ServerBenchOptions = {}): Promise<
     await Promise.all([...children].map(stop));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The varied-prompt client in its own process, as h2load would be; its result in h2load's terms. */
+async function variedRun(port: number, promptBytes: number, requests: number, firstId: number, children: Set<ChildProcess>): Promise<H2loadResult> {
+  const options: ReplayOptions = { port, promptBytes, sharedBytes: SHARED_PROMPT_BYTES, requests, connections: 4, streams: 4, firstId };
+  const { info: r } = await spawnNode<ReplayResult>('./replay-client.js', [JSON.stringify(options)], children, H2LOAD_TIMEOUT_MS);
+  if (r.errors.length > 0) console.error(`varied client against port ${port}: ${r.errors.join('; ')}`);
+  return { total: r.requests, succeeded: r.ok, failed: r.failed, errored: 0, timeout: 0, status2xx: r.ok, dataBytes: r.bytesPerRequest * r.requests, reqPerSec: r.reqPerSec, seconds: r.seconds, output: JSON.stringify(r) };
 }

@@ -39,12 +39,19 @@ interface Pending {
 }
 
 const READ_BUFFER_BYTES = 64 * 1024;
+/**
+ * The body buffer grows to the largest page read; it is kept for the next page only while it is at most
+ * 4× the page just read (or this small), so one huge page does not pin its size for the pod's lifetime.
+ */
+const KEEP_BODY_BUFFER_BYTES = 256 * 1024;
+
+const EMPTY_BUFFER = Buffer.alloc(0);
 
 export class PageClient {
   readonly target: PageTarget;
   readonly #request: Buffer;
   #readBuffer: Buffer | undefined;
-  #bodyBuffer: Buffer = Buffer.allocUnsafe(0);
+  #bodyBuffer: Buffer = EMPTY_BUFFER;
   #socket: net.Socket | undefined;
   /** Responses read on the current connection; a failure on a fresh one is never retried. */
   #served = 0;
@@ -54,6 +61,11 @@ export class PageClient {
     this.target = target;
     const host = target.host.includes(':') ? `[${target.host}]` : target.host;
     this.#request = Buffer.from(`GET ${target.path} HTTP/1.1\r\nHost: ${host}:${target.port}\r\nAccept: text/plain\r\nUser-Agent: epp-ts\r\n\r\n`, 'latin1');
+  }
+
+  /** Bytes this client holds for the next page (its reused body buffer). */
+  get bufferedBytes(): number {
+    return this.#bodyBuffer.length;
   }
 
   /** Fetches the page body of one 200 response; `done` is called exactly once. One call at a time. */
@@ -139,7 +151,8 @@ export class PageClient {
     const pending = this.#pending;
     if (!pending) return;
     this.#pending = undefined;
-    this.#bodyBuffer = pending.reader.bodyBuffer;
+    const buffer = pending.reader.bodyBuffer;
+    this.#bodyBuffer = buffer.length <= KEEP_BODY_BUFFER_BYTES || buffer.length <= 4 * response.body.length ? buffer : EMPTY_BUFFER;
     if (!response.keepAlive) this.#drop();
     if (response.status !== 200) pending.done(new ScrapeError('http-status', `HTTP ${response.status}`), undefined);
     else pending.done(undefined, response.body);

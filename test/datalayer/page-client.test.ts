@@ -99,3 +99,23 @@ test('page client: nothing listening is a connection error naming the cause', as
   await assert.rejects(page(c), (err: Error & { reason: string }) => err.reason === 'connection' && /ECONNREFUSED/.test(err.message));
   c.close();
 });
+
+test('page client: the reused body buffer follows the pages; one huge page does not pin its size', async () => {
+  const huge = 'x'.repeat(3 * 1024 * 1024);
+  const server = await rawServer((socket, nth) => socket.write(response(nth === 2 ? huge : 'y'.repeat(20_000))));
+  const c = client(server.port);
+  const get = () => new Promise<number>((resolve, reject) => c.get(8 * 1024 * 1024, (err, body) => (err ? reject(err) : resolve(body!.length))));
+  try {
+    assert.equal(await get(), 20_000);
+    const steady = c.bufferedBytes;
+    assert.ok(steady >= 20_000 && steady <= 256 * 1024, `buffer ${steady} bytes after a 20 KB page`);
+    assert.equal(await get(), huge.length);
+    assert.ok(c.bufferedBytes >= huge.length, 'a huge page is read into a grown buffer');
+    assert.equal(await get(), 20_000);
+    assert.ok(c.bufferedBytes <= 256 * 1024, `buffer ${c.bufferedBytes} bytes after the pages went back to 20 KB`);
+    assert.equal(await get(), 20_000);
+  } finally {
+    c.close();
+    await server.close();
+  }
+});
