@@ -23,6 +23,7 @@ import { Director, NO_POLICIES, type RequestPolicies } from './director/director
 import { startDataLayer, type DataLayer } from './datalayer/data-layer.js';
 import { PromSchedulingObserver } from './observability/scheduler-metrics.js';
 import { PromRequestObserver } from './observability/request-metrics.js';
+import { ScrapeMetrics } from './observability/scrape-metrics.js';
 import { registerPoolMetrics } from './observability/pool-metrics.js';
 import { promPluginMetrics } from './observability/plugin-metrics.js';
 import { registerTokenizerMetrics } from './observability/tokenizer-metrics.js';
@@ -157,7 +158,7 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
   try {
     if (resources) cleanups.push(() => resources.close());
     const defaultDiscovery = start.discovery ?? kubernetesDiscoveryFromFlags(options, config, registry, services, pluginLog);
-    const dataLayer = await startDataLayer(config, { tracker, refreshMs: options.refreshMetricsInterval, stalenessMs: options.metricsStalenessThreshold, log: pluginLog, defaultDiscovery });
+    const dataLayer = await startDataLayer(config, { tracker, refreshMs: options.refreshMetricsInterval, stalenessMs: options.metricsStalenessThreshold, log: pluginLog, defaultDiscovery, scrapeObserver: new ScrapeMetrics(metrics) });
     cleanups.push(() => dataLayer.close());
     registerPoolMetrics(metrics, options.poolName || 'default', {
       snapshot: () => dataLayer.store.snapshot(),

@@ -22,6 +22,21 @@ export interface CollectorOptions {
   readonly mapping: MetricsMapping;
   /** Called when an endpoint's scrape state changes (healthy ↔ failing, or the failure reason changes). */
   readonly onStateChange?: (key: string, problem: string | undefined) => void;
+  /** Told of every scrape's end and of every endpoint whose loop stopped (metrics per pod). */
+  readonly observer?: ScrapeObserver;
+}
+
+/**
+ * How a scrape ended: `ok`; a poll failure (no page: `timeout`, `connection`, `http-status`, `too-large`,
+ * `protocol`, or `engine` when the pod names an engine no mapping knows); or `extract` (a page came, but
+ * wanted series were missing or malformed).
+ */
+export type ScrapeOutcome = 'ok' | 'extract' | 'timeout' | 'connection' | 'http-status' | 'too-large' | 'protocol' | 'engine';
+
+export interface ScrapeObserver {
+  scraped(endpoint: EndpointMetadata, seconds: number, outcome: ScrapeOutcome): void;
+  /** The endpoint left: whatever is kept per endpoint can go. */
+  stopped(endpoint: EndpointMetadata): void;
 }
 
 export const DEFAULT_COLLECTOR_OPTIONS: Omit<CollectorOptions, 'mapping'> = {
@@ -36,6 +51,8 @@ export const DEFAULT_COLLECTOR_OPTIONS: Omit<CollectorOptions, 'mapping'> = {
 
 interface Loop {
   readonly key: string;
+  /** The endpoint as last scraped (for the observer's labels). */
+  metadata: EndpointMetadata | undefined;
   /** Created at the first reschedule, then re-armed with `refresh()`: no timer object per scrape. */
   timer: NodeJS.Timeout | undefined;
   stopped: boolean;
@@ -63,7 +80,7 @@ export class MetricsCollector {
     for (const key of [...this.#loops.keys()]) if (!live.has(key)) this.#stop(key);
     for (const e of endpoints) {
       if (this.#loops.has(e.key)) continue;
-      const loop: Loop = { key: e.key, timer: undefined, stopped: false, problem: undefined, scrapes: 0, client: undefined };
+      const loop: Loop = { key: e.key, metadata: undefined, timer: undefined, stopped: false, problem: undefined, scrapes: 0, client: undefined };
       this.#loops.set(e.key, loop);
       this.#run(loop);
     }
@@ -99,6 +116,7 @@ export class MetricsCollector {
     clearTimeout(loop.timer);
     loop.client?.close();
     this.#loops.delete(key);
+    if (loop.metadata) this.#options.observer?.stopped(loop.metadata);
   }
 
   #expire(): void {
@@ -115,23 +133,32 @@ export class MetricsCollector {
   #run(loop: Loop): void {
     const endpoint = this.#store.get(loop.key);
     if (!endpoint) return this.#schedule(loop);
+    const observer = this.#options.observer;
+    if (observer && loop.metadata !== endpoint.metadata) {
+      if (loop.metadata && (loop.metadata.address !== endpoint.metadata.address || loop.metadata.port !== endpoint.metadata.port)) observer.stopped(loop.metadata);
+      loop.metadata = endpoint.metadata;
+    }
     const engine = endpoint.metadata.labels[this.#options.mapping.engineLabelKey] ?? this.#options.mapping.defaultEngine;
     let extractor: MetricsExtractor;
     try {
       extractor = this.#extractorFor(engine);
     } catch (err) {
-      return this.#finish(loop, (err as Error).message);
+      return this.#finish(loop, (err as Error).message, 0, 'engine');
     }
+    const started = performance.now();
     this.#clientFor(loop, endpoint.metadata).get(this.#options.maxPageBytes, (err, page) => {
       if (loop.stopped) return;
-      if (err) return this.#finish(loop, `${err.reason}: ${err.message}`);
+      const seconds = (performance.now() - started) / 1000;
+      if (err) return this.#finish(loop, `${err.reason}: ${err.message}`, seconds, err.reason);
       const metrics = extractor.extract(page!);
       this.#store.updateMetrics(loop.key, metrics, this.#options.now());
-      this.#finish(loop, metrics.problems.length > 0 ? `incomplete page: ${metrics.problems.join('; ')}` : undefined);
-    });
+      const bad = metrics.problems.length > 0;
+      this.#finish(loop, bad ? `incomplete page: ${metrics.problems.join('; ')}` : undefined, seconds, bad ? 'extract' : 'ok');
+    }, started);
   }
 
-  #finish(loop: Loop, problem: string | undefined): void {
+  #finish(loop: Loop, problem: string | undefined, seconds: number, outcome: ScrapeOutcome): void {
+    if (loop.metadata) this.#options.observer?.scraped(loop.metadata, seconds, outcome);
     loop.scrapes++;
     if (problem !== loop.problem) {
       loop.problem = problem;

@@ -12,7 +12,7 @@ import type { LoadLedger } from '../framework/endpoint.js';
 import { isMetricsMapper, isMetricsSource } from '../framework/datalayer.js';
 import { ConfigError } from '../errors.js';
 import { EndpointStore } from './endpoint-store.js';
-import { MetricsCollector, type CollectorOptions } from './collector.js';
+import { MetricsCollector, type CollectorOptions, type ScrapeObserver } from './collector.js';
 import { staleReason } from './staleness.js';
 
 export interface DataLayerOptions {
@@ -23,6 +23,8 @@ export interface DataLayerOptions {
   readonly log?: { warn(message: string): void; info(message: string): void };
   /** Discovery to use when the config names none (the composition root's default, e.g. from --pool-name). */
   readonly defaultDiscovery?: EndpointDiscovery;
+  /** Scrape outcomes and durations per endpoint (the scrape metrics). */
+  readonly scrapeObserver?: ScrapeObserver;
 }
 
 export interface DataLayer {
@@ -63,6 +65,7 @@ export async function startDataLayer(config: LoadedConfig, options: DataLayerOpt
         ...settings,
         intervalMs: options.refreshMs,
         now,
+        ...(options.scrapeObserver ? { observer: options.scrapeObserver } : {}),
         onStateChange: (key, problem) => (problem ? options.log?.warn(`metrics scrape of ${key} failing: ${problem}`) : options.log?.info(`metrics scrape of ${key} healthy again`)),
       })
     : undefined;

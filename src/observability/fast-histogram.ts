@@ -103,6 +103,13 @@ export class FastHistogram<L extends string = string> {
     return { ...data, values: data.values.map(({ sharedLabels, ...v }) => ({ ...v, labels: { ...v.labels, ...sharedLabels } })) };
   }
 
+  /** Drops one label set's series (its bound recorders then count into nothing that is rendered). */
+  remove(labels: Readonly<Record<L, string>>): void {
+    let key = '';
+    for (const n of this.#labelNames) key += `${labels[n]}\u0000`;
+    this.#series.delete(key);
+  }
+
   /** Zeroes every series in place, so recorders already bound keep counting into the live series. */
   reset(): void {
     for (const s of this.#series.values()) {
