@@ -43,6 +43,19 @@ export function summarize(profile: Profile): { total: number; byFile: [string, n
   return { total, byFile: top(files), byFunction: top(fns) };
 }
 
+/** The part of the EPP a file belongs to, for the summary a reader wants first. */
+export function areaOf(file: string): string {
+  if (file === '((idle))') return 'idle';
+  if (file === '((garbage collector))') return 'garbage collection';
+  if (/datalayer\/|page-client|http1-response|prom-text|extract|collector/.test(file)) return 'scraping (data layer)';
+  if (/extproc\/|grpc-js|protobufjs|http2|node:net|stream|node:events|node:buffer|internal\/buffer|writeBuffer|task_queues|timers/.test(file)) return 'gRPC, HTTP/2, protobuf (what the echo server pays too)';
+  if (/request\/|parser/.test(file)) return 'request parsing';
+  if (/scheduling\/|plugins\/|director\/|framework\//.test(file)) return 'scheduling and request control';
+  if (/observability\/|prom-client/.test(file)) return 'metrics';
+  if (/modules|loader|compile/.test(file)) return 'start-up (module loading)';
+  return 'other: ' + file;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const promptKB = Number(process.argv[2] ?? 4);
   const requests = Number(process.argv[3] ?? 20_000);
@@ -72,6 +85,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     if (!file) throw new Error('the EPP wrote no profile');
     const { total, byFile, byFunction } = summarize(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile);
     const pct = (ms: number) => `${((100 * ms) / total).toFixed(1).padStart(5)}%`;
+    const areas = new Map<string, number>();
+    for (const [f, ms] of byFile) {
+      const a = areaOf(f).startsWith('other') ? 'other' : areaOf(f);
+      areas.set(a, (areas.get(a) ?? 0) + ms);
+    }
+    console.log(`\nself time by area (${(total / 1000).toFixed(1)} s sampled)`);
+    for (const [a, ms] of [...areas].sort((x, y) => y[1] - x[1])) console.log(`${pct(ms)}  ${a}`);
     console.log(`\nself time by file (${(total / 1000).toFixed(1)} s sampled, idle included as "(idle)")`);
     for (const [f, ms] of byFile.slice(0, 30)) console.log(`${pct(ms)}  ${f}`);
     console.log('\nself time by function');

@@ -38,7 +38,11 @@ test('scrape metrics: Go-named poll and extract error counters, per-pod duration
   const collector = new MetricsCollector(store, { mapping: DEFAULT_METRICS_MAPPING, intervalMs: 10, timeoutMs: 100, observer: new ScrapeMetrics(registry) });
   collector.sync(store.snapshot().endpoints);
   try {
-    await until(async () => (value(await registry.metrics(), 'llm_d_epp_datalayer_endpoint_poll_errors_total', 'pod_name="hang"', 'reason="timeout"') ?? 0) >= 2, 'two timeouts');
+    await until(async () => {
+      const t = await registry.metrics();
+      const at = (pod: string, reason: string) => value(t, 'llm_d_epp_datalayer_endpoint_poll_errors_total', `pod_name="${pod}"`, `reason="${reason}"`) ?? 0;
+      return at('hang', 'timeout') >= 2 && at('garbage', 'extract') >= 1 && at('error', 'http-status') >= 1 && (value(t, 'llm_d_epp_datalayer_poll_duration_seconds_count', 'pod_name="good"') ?? 0) >= 2;
+    }, 'two timeouts, a garbage page, a 500 and two good scrapes');
     const text = await registry.metrics();
     const polls = value(text, 'llm_d_epp_datalayer_poll_errors_total', 'source_type="metrics-data-source"')!;
     assert.ok(polls >= 3, `poll errors ${polls}`);
