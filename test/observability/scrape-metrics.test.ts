@@ -35,7 +35,7 @@ test('scrape metrics: Go-named poll and extract error counters, per-pod duration
   const registry = new Registry();
   const store = new EndpointStore(new LoadTracker());
   pods.forEach((p, i) => store.upsert({ name: modes[i]!, namespace: 'ns', address: '127.0.0.1', port: p.port, labels: {} }));
-  const collector = new MetricsCollector(store, { mapping: DEFAULT_METRICS_MAPPING, intervalMs: 10, timeoutMs: 100, observer: new ScrapeMetrics(registry) });
+  const collector = new MetricsCollector(store, { mapping: DEFAULT_METRICS_MAPPING, intervalMs: 10, timeoutMs: 500, observer: new ScrapeMetrics(registry) });
   collector.sync(store.snapshot().endpoints);
   try {
     await until(async () => {
