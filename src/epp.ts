@@ -43,7 +43,9 @@ import { pluginOf } from './config/plugin-ref.js';
 import { ConfigError } from './errors.js';
 import type { PluginServices } from './framework/plugin.js';
 import type { EndpointDiscovery } from './framework/discovery.js';
-import { FROM_FLAGS, K8S_DISCOVERY } from './plugins/k8s-discovery/index.js';
+import { FROM_FLAGS, K8S_DISCOVERY, K8sDiscovery } from './plugins/k8s-discovery/index.js';
+import { InferenceResources } from './kube/inference-resources.js';
+import { kubeClient } from './kube/client.js';
 
 export interface EppStartOptions {
   /** Interface to listen on; all interfaces by default, as the Go EPP. */
@@ -146,10 +148,13 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
   const pickCycle = new PickCycle({ producers: config.producers, scheduler, preRequests: config.preRequests, loadTracker: tracker }, schedulingObserver);
 
   const resources = options.resourcesFile ? await ResourceFile.open(options.resourcesFile, { watch: true, log: pluginLog }) : undefined;
-  const policies = (): RequestPolicies =>
-    resources
-      ? { priorityOf: (o) => priorityOf(resources.current, o), rewriteTarget: (m) => rewriteTarget(resources.current, m, services.random) }
+  let clusterResources: InferenceResources | undefined; // objectives and rewrites watched in the cluster
+  const policies = (): RequestPolicies => {
+    const source = resources ?? clusterResources;
+    return source
+      ? { priorityOf: (o) => priorityOf(source.current, o), rewriteTarget: (m) => rewriteTarget(source.current, m, services.random) }
       : NO_POLICIES;
+  };
 
   const cleanups: (() => unknown)[] = [];
   const closeAll = async () => {
@@ -160,6 +165,12 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     const defaultDiscovery = start.discovery ?? kubernetesDiscoveryFromFlags(options, config, registry, services, pluginLog);
     const dataLayer = await startDataLayer(config, { tracker, refreshMs: options.refreshMetricsInterval, stalenessMs: options.metricsStalenessThreshold, log: pluginLog, defaultDiscovery, scrapeObserver: new ScrapeMetrics(metrics) });
     cleanups.push(() => dataLayer.close());
+    const discovered = dataLayer.discovery;
+    if (!resources && discovered instanceof K8sDiscovery && discovered.target.mode === 'pool') {
+      const t = discovered.target;
+      clusterResources = await InferenceResources.start({ client: kubeClient(discovered.kubeconfig), pool: { namespace: t.namespace, name: t.poolName, group: t.poolGroup }, log: pluginLog });
+      cleanups.push(() => clusterResources?.close());
+    }
     registerPoolMetrics(metrics, options.poolName || 'default', {
       snapshot: () => dataLayer.store.snapshot(),
       staleReason: (e) => dataLayer.staleReason(e),

@@ -12,7 +12,7 @@ import { parseArgs } from '../../src/cli.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { DEFAULT_CONFIG_TEXT } from '../../src/config/defaults.js';
 import { crdPath, FakeKubeApi, pod, podsPath, poolV1 } from '../helpers/fake-kube-api.js';
-import { chat, destinationOf, requestBody, requestHeaders, Stream } from '../helpers/ext-proc-harness.js';
+import { chat, destinationOf, requestBody, requestHeaders, Stream, streamedRequestBody } from '../helpers/ext-proc-harness.js';
 import { vllmPage } from '../helpers/vllm-page.js';
 import { until } from '../helpers/until.js';
 
@@ -48,6 +48,7 @@ const gauge = (text: string, name: string) => Number(text.match(new RegExp(`^${n
 test('e2e: --pool-name without a discovery plugin discovers the InferencePool pods; routing and pool gauges follow them', async () => {
   const api = await FakeKubeApi.start();
   api.serve('inference.networking.k8s.io', 'v1', 'inferencepools');
+  api.serve('llm-d.ai', 'v1alpha2', 'inferencemodelrewrites');
   const servers = await loopbackModelServers(2);
   const [ipA, ipB] = servers.ips as [string, string];
   api.put(crdPath('inference.networking.k8s.io', 'v1', 'ml', 'inferencepools'), poolV1('pool', { app: 'vllm' }, [servers.port]));
@@ -76,6 +77,20 @@ test('e2e: --pool-name without a discovery plugin discovers the InferencePool po
       assert.equal(destinationOf(await s.responses(2)), `${ipA}:${servers.port}`, 'only the ready pod is picked');
       s.cancel();
     }
+
+    // An InferenceModelRewrite created in the cluster applies to the next request.
+    api.put(crdPath('llm-d.ai', 'v1alpha2', 'ml', 'inferencemodelrewrites'), {
+      apiVersion: 'llm-d.ai/v1alpha2',
+      kind: 'InferenceModelRewrite',
+      metadata: { name: 'food' },
+      spec: { poolRef: { group: 'inference.networking.k8s.io', name: 'pool' }, rules: [{ matches: [{ model: { value: 'food-review' } }], targets: [{ modelRewrite: 'food-review-v2' }] }] },
+    });
+    await until(async () => {
+      const s = new Stream(client).send(requestHeaders({})).send(requestBody(chat('food-review')));
+      const body = streamedRequestBody(await s.responses(2));
+      s.cancel();
+      return JSON.parse(body).model === 'food-review-v2';
+    }, 'the rewrite from the cluster applied');
   } finally {
     client.close();
     await epp.close();

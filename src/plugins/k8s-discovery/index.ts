@@ -63,6 +63,9 @@ export class K8sDiscovery implements EndpointDiscovery {
   get target(): K8sDiscoveryTarget {
     return this.#o.target;
   }
+  get kubeconfig(): string {
+    return this.#o.kubeconfig;
+  }
 
   async start(sink: DiscoverySink): Promise<void> {
     this.#sink = sink;
