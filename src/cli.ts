@@ -26,6 +26,10 @@ const FLAGS = {
     help: 'Standalone mode: target ports of the model server pods, comma-separated (e.g. 8000,8001).',
     check: (raw) => (raw === '' || /^\d+(,\d+)*$/.test(raw) ? undefined : `invalid value "${raw}": want comma-separated port numbers without spaces`),
   },
+  'ha-enable-leader-election': { kind: 'bool', default: 'false', help: 'Leader election on a coordination.k8s.io Lease: only the leader reports ready; standbys keep their data current.' },
+  'drain-timeout': { kind: 'duration', default: '30s', help: 'On SIGTERM: readiness goes NOT_SERVING and the lease is released at once; ext_proc keeps serving this long, then stops.' },
+  'metrics-endpoint-auth': { kind: 'bool', default: 'true', help: 'Protect /metrics with TokenReview + SubjectAccessReview (get on /metrics), as the Go EPP; only in effect with Kubernetes discovery.' },
+  'enable-cert-reload': { kind: 'bool', default: 'false', help: 'Reload tls.crt/tls.key from --cert-path when they change, without dropping open streams.' },
   kubeconfig: { kind: 'string', default: '', help: 'Kubernetes client configuration (default: $KUBECONFIG, the in-cluster service account, ~/.kube/config).' },
   'grpc-port': { kind: 'int', default: '9002', help: 'Port of the ext_proc gRPC server.' },
   'grpc-health-port': { kind: 'int', default: '9003', help: 'Port of the gRPC health server.' },
@@ -59,6 +63,11 @@ export interface Options {
   /** Comma-separated ports, as given. */
   endpointTargetPorts: string;
   kubeconfig: string;
+  haEnableLeaderElection: boolean;
+  metricsEndpointAuth: boolean;
+  enableCertReload: boolean;
+  /** Milliseconds. */
+  drainTimeout: number;
   grpcPort: number;
   grpcHealthPort: number;
   metricsPort: number;

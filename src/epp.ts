@@ -3,7 +3,7 @@
  * server (--grpc-port), gRPC health (--grpc-health-port) and Prometheus metrics (--metrics-port). The CLI,
  * the quick-start demo and the end-to-end tests all start it through here, so they run the same thing.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { Registry as PromRegistry, Gauge } from 'prom-client';
 import type { Options } from './cli.js';
@@ -38,7 +38,8 @@ import { PromWorkerPoolObserver } from './observability/worker-metrics.js';
 import { priorityOf, rewriteTarget } from './resources/model-rewrite.js';
 import { HealthService } from './server/health.js';
 import { serverCredentials } from './server/tls.js';
-import { startMetricsServer } from './server/metrics-server.js';
+import { startMetricsServer, type MetricsAuthorizer } from './server/metrics-server.js';
+import { MetricsAuth } from './kube/metrics-auth.js';
 import { pluginOf } from './config/plugin-ref.js';
 import { ConfigError } from './errors.js';
 import type { PluginServices } from './framework/plugin.js';
@@ -46,6 +47,7 @@ import type { EndpointDiscovery } from './framework/discovery.js';
 import { FROM_FLAGS, K8S_DISCOVERY, K8sDiscovery } from './plugins/k8s-discovery/index.js';
 import { InferenceResources } from './kube/inference-resources.js';
 import { kubeClient } from './kube/client.js';
+import { defaultIdentity, LeaderElector } from './kube/leader-election.js';
 
 export interface EppStartOptions {
   /** Interface to listen on; all interfaces by default, as the Go EPP. */
@@ -70,6 +72,10 @@ export interface RunningEpp {
   readonly metrics: PromRegistry;
   /** Large-body parsing on the worker pool; undefined with no worker threads or a parser that does not offload. */
   readonly parseOffload: ParseOffload | undefined;
+  /** The leader elector with --ha-enable-leader-election, else undefined. */
+  readonly leader: LeaderElector | undefined;
+  /** Graceful shutdown: NOT_SERVING and the lease released at once, ext_proc served for `windowMs`, then everything closed. */
+  drain(windowMs: number): Promise<void>;
   /** The worker-thread pool (named tasks, body parsing); no threads with --workers=0. */
   readonly workerPool: WorkerPool;
   close(): Promise<void>;
@@ -108,6 +114,45 @@ function kubernetesDiscoveryFromFlags(options: Options, config: LoadedConfig, re
     [FROM_FLAGS]: true,
   };
   return registry.get(K8S_DISCOVERY)!.factory(K8S_DISCOVERY, parameters, { warn: log.warn, plugin: () => undefined, services }) as EndpointDiscovery;
+}
+
+/** The Lease this EPP's replicas elect a leader on: one per pool (or per standalone selector) and namespace. */
+export function leaseNameOf(options: Options): string {
+  const subject = options.poolName || `standalone-${createHash('sha256').update(options.endpointSelector).digest('hex').slice(0, 10)}`;
+  return `epp-${options.poolNamespace}-${subject}.llm-d.ai`.toLowerCase().slice(0, 253);
+}
+
+/**
+ * --metrics-endpoint-auth (on by default, as the Go EPP) needs the Kubernetes API: it is in effect with
+ * Kubernetes discovery and off (logged) otherwise, e.g. with file discovery and in the quick start.
+ */
+function metricsAuthorizer(options: Options, dataLayer: DataLayer, log: { warn(m: string): void; info(m: string): void }): MetricsAuthorizer | undefined {
+  if (!options.metricsEndpointAuth) return undefined;
+  const discovered = dataLayer.discovery;
+  if (!(discovered instanceof K8sDiscovery)) {
+    log.info('metrics endpoint auth is off: it reviews tokens with the Kubernetes API, and this EPP does not use Kubernetes discovery');
+    return undefined;
+  }
+  const auth = new MetricsAuth(kubeClient(discovered.kubeconfig), log);
+  return (authorization) => auth.check(authorization);
+}
+
+function startLeaderElection(options: Options, dataLayer: DataLayer, log: { warn(m: string): void; info(m: string): void }, changed: () => void): LeaderElector | undefined {
+  if (!options.haEnableLeaderElection) return undefined;
+  const discovered = dataLayer.discovery;
+  if (!(discovered instanceof K8sDiscovery)) {
+    throw new ConfigError('--ha-enable-leader-election', 'needs Kubernetes: give --pool-name or --endpoint-selector (or a k8s-discovery plugin)');
+  }
+  const elector = new LeaderElector({
+    client: kubeClient(discovered.kubeconfig),
+    namespace: discovered.target.namespace,
+    leaseName: leaseNameOf(options),
+    identity: defaultIdentity(),
+    log,
+    onChange: changed,
+  });
+  elector.start();
+  return elector;
 }
 
 export async function startEpp(options: Options, log: Logger, start: EppStartOptions = {}): Promise<RunningEpp> {
@@ -208,7 +253,9 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     });
     const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: options.maxRequestBodyBytes, ignoreSubsetHint: options.disableEndpointSubsetFilter, log });
 
-    const tls = await serverCredentials({ secure: options.secureServing, certPath: options.certPath });
+    if (options.enableCertReload && !(options.secureServing && options.certPath)) pluginLog.warn('--enable-cert-reload has no effect without --secure-serving and --cert-path');
+    const tls = await serverCredentials({ secure: options.secureServing, certPath: options.certPath, ...(options.enableCertReload ? { reload: pluginLog } : {}) });
+    if (tls.reloading) cleanups.push(() => tls.reloading?.close());
     const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': options.grpcMaxRecvMsgSize, 'grpc.max_send_message_length': options.grpcMaxSendMsgSize });
     extProc.addTo(grpcServer);
     cleanups.push(
@@ -222,7 +269,13 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     const grpcAddress = hostPort(host, options.grpcPort);
     const grpcPort = await listening('--grpc-port', grpcAddress, () => bind(grpcServer, grpcAddress, tls.credentials));
 
-    const health = new HealthService(() => dataLayer.store.isReady);
+    // Ready: the first complete view of the pool is in, this replica leads (with leader election), and it is not draining.
+    let draining = false;
+    let notifyHealth = (): void => {};
+    const elector = startLeaderElection(options, dataLayer, pluginLog, () => notifyHealth());
+    if (elector) cleanups.push(() => elector.stop());
+    const health = new HealthService(() => dataLayer.store.isReady && (elector?.isLeader ?? true) && !draining, { overallIsReadiness: elector !== undefined });
+    notifyHealth = () => health.notify();
     const healthServer = new grpc.Server();
     health.addTo(healthServer);
     cleanups.push(() => {
@@ -233,7 +286,7 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     const healthPort = await listening('--grpc-health-port', healthAddress, () => bind(healthServer, healthAddress, grpc.ServerCredentials.createInsecure()));
     void dataLayer.store.whenReady().then(() => health.notify());
 
-    const metricsServer = await listening('--metrics-port', hostPort(host, options.metricsPort), () => startMetricsServer(metrics, options.metricsPort, host));
+    const metricsServer = await listening('--metrics-port', hostPort(host, options.metricsPort), () => startMetricsServer(metrics, options.metricsPort, host, metricsAuthorizer(options, dataLayer, pluginLog)));
     cleanups.push(() => metricsServer.close());
 
     log.info({ grpcPort, healthPort, metricsPort: metricsServer.port, tls: options.secureServing, parser: parser.name, workers: workerPool.threads, pooledWork, profiles: [...scheduler.profiles.keys()] }, 'EPP serving');
@@ -249,7 +302,16 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
       metrics,
       parseOffload: offload,
       workerPool,
+      leader: elector,
       close: closeAll,
+      drain: async (windowMs: number) => {
+        draining = true;
+        health.notify();
+        log.info({ drainTimeoutMs: windowMs }, 'draining: readiness NOT_SERVING, ext_proc serving until the drain window ends');
+        await elector?.stop(); // released now, so a standby takes over while this one drains
+        await new Promise((r) => setTimeout(r, windowMs));
+        await closeAll();
+      },
     };
   } catch (err) {
     await closeAll();

@@ -21,10 +21,16 @@ async function main(argv: string[]): Promise<number> {
   if (!epp.dataLayer.discovery) {
     log.warn('no discovery: the pool stays empty and requests get 503 (give --pool-name for an InferencePool, --endpoint-selector for standalone Kubernetes discovery, a file-discovery plugin in the config, or `npm start` for the simulated demo)');
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  if (signal === 'SIGTERM') {
+    // Graceful: readiness NOT_SERVING and the lease released at once, open streams served for --drain-timeout.
+    // A second SIGTERM or a SIGINT cuts the drain short.
+    const cut = new Promise<void>((resolve) => (process.once('SIGTERM', () => resolve()), process.once('SIGINT', () => resolve())));
+    await Promise.race([epp.drain(options.drainTimeout), cut]);
+  }
   log.info('shutting down');
   await epp.close();
   return 0;

@@ -75,15 +75,21 @@ export class HealthService {
   private readonly watchers = new Set<Watcher>();
   private closed = false;
 
-  constructor(private readonly isReady: () => boolean) {}
+  constructor(
+    private readonly isReady: () => boolean,
+    /** With leader election the overall status ("") is readiness, as the Go EPP answers it (a load balancer should find the leader). */
+    private readonly options: { overallIsReadiness?: boolean } = {},
+  ) {}
 
   /** The status for a service name, or undefined for an unknown one. */
   statusOf(service: string): ServingStatusValue | undefined {
     switch (service) {
       case '':
+        return this.options.overallIsReadiness ? this.statusOf('readiness') : ServingStatus.SERVING;
       case 'liveness':
         return ServingStatus.SERVING;
       case 'readiness':
+      case 'inference-extension': // the service name the Go EPP's Helm chart probes with one replica
       case EXT_PROC_SERVICE:
         return this.ready() ? ServingStatus.SERVING : ServingStatus.NOT_SERVING;
       default:

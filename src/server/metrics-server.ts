@@ -12,8 +12,21 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(registry: prom.Registry, port: number, host = '0.0.0.0'): Promise<MetricsServer> {
+/** Decides whether a request may read metrics (see kube/metrics-auth.ts); absent = open. */
+export type MetricsAuthorizer = (authorization: string | undefined) => Promise<{ readonly ok: true } | { readonly ok: false; readonly status: number; readonly message: string }>;
+
+export async function startMetricsServer(registry: prom.Registry, port: number, host = '0.0.0.0', authorize?: MetricsAuthorizer): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
+    if (authorize) {
+      authorize(req.headers.authorization).then(
+        (r) => (r.ok ? serve(req, res) : res.writeHead(r.status, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${r.message}\n`)),
+        () => res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end('authorization failed\n'),
+      );
+      return;
+    }
+    serve(req, res);
+  });
+  const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const pathname = (req.url ?? '/').split('?')[0];
     if (pathname !== '/metrics') {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
@@ -32,7 +45,7 @@ export async function startMetricsServer(registry: prom.Registry, port: number, 
         res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`error collecting metrics: ${err instanceof Error ? err.message : String(err)}\n`);
       },
     );
-  });
+  };
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => reject(err);

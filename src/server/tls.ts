@@ -7,11 +7,14 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { generate } from 'selfsigned';
 import { ConfigError } from '../errors.js';
+import { ReloadingCertificate } from './cert-reload.js';
 
 export interface ServerCredentialsResult {
   credentials: grpc.ServerCredentials;
   /** The certificate served, as PEM (set when TLS is on), so clients can trust it. */
   certificatePem?: string;
+  /** With --enable-cert-reload: the watcher (close it at shutdown). */
+  reloading?: ReloadingCertificate;
 }
 
 /** A self-signed certificate: RSA 2048, CN `epp`, SAN DNS `localhost` + IP `127.0.0.1`, valid 10 years. */
@@ -50,7 +53,7 @@ async function readPemFile(file: string): Promise<Buffer> {
   }
 }
 
-export async function serverCredentials(opts: { secure: boolean; certPath: string }): Promise<ServerCredentialsResult> {
+export async function serverCredentials(opts: { secure: boolean; certPath: string; reload?: { warn(m: string): void; info(m: string): void } }): Promise<ServerCredentialsResult> {
   if (!opts.secure) return { credentials: grpc.ServerCredentials.createInsecure() };
   let cert: Buffer;
   let key: Buffer;
@@ -67,6 +70,10 @@ export async function serverCredentials(opts: { secure: boolean; certPath: strin
     credentials = grpc.ServerCredentials.createSsl(null, [{ cert_chain: cert, private_key: key }], false);
   } catch (err) {
     throw new ConfigError('--cert-path', `invalid certificate or key: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (opts.reload && opts.certPath) {
+    const reloading = new ReloadingCertificate(opts.certPath, { cert, key }, opts.reload);
+    return { credentials: reloading.credentials(), certificatePem: cert.toString('utf8'), reloading };
   }
   return { credentials, certificatePem: cert.toString('utf8') };
 }

@@ -4,8 +4,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { startEpp } from '../../src/epp.js';
 import { parseArgs } from '../../src/cli.js';
@@ -13,32 +11,8 @@ import { createLogger } from '../../src/observability/logger.js';
 import { DEFAULT_CONFIG_TEXT } from '../../src/config/defaults.js';
 import { crdPath, FakeKubeApi, pod, podsPath, poolV1 } from '../helpers/fake-kube-api.js';
 import { chat, destinationOf, requestBody, requestHeaders, Stream, streamedRequestBody } from '../helpers/ext-proc-harness.js';
-import { vllmPage } from '../helpers/vllm-page.js';
+import { loopbackModelServers } from '../helpers/loopback-servers.js';
 import { until } from '../helpers/until.js';
-
-/** Model servers on 127.0.0.2, 127.0.0.3…, all on one port (as pods of a pool share the target port). */
-export async function loopbackModelServers(n: number): Promise<{ ips: string[]; port: number; close(): Promise<void> }> {
-  for (let attempt = 0; ; attempt++) {
-    const servers: http.Server[] = [];
-    let port = 0;
-    try {
-      for (let i = 0; i < n; i++) {
-        const s = http.createServer((_q, r) => r.end(vllmPage({ waiting: 0, kv: 0.1 })));
-        await new Promise<void>((resolve, reject) => (s.once('error', reject), s.listen(port, `127.0.0.${i + 2}`, () => resolve())));
-        servers.push(s);
-        port = (s.address() as AddressInfo).port;
-      }
-      return {
-        ips: servers.map((_s, i) => `127.0.0.${i + 2}`),
-        port,
-        close: async () => void (await Promise.all(servers.map((s) => new Promise((r) => (s.closeAllConnections(), s.close(r)))))),
-      };
-    } catch (err) {
-      await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-      if (attempt > 5) throw err;
-    }
-  }
-}
 
 async function metricsText(port: number): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -54,7 +28,7 @@ test('e2e: --pool-name without a discovery plugin discovers the InferencePool po
   api.put(crdPath('inference.networking.k8s.io', 'v1', 'ml', 'inferencepools'), poolV1('pool', { app: 'vllm' }, [servers.port]));
   api.put(podsPath('ml'), pod('a', { ip: ipA }));
   api.put(podsPath('ml'), pod('b', { ip: ipB }));
-  const args = ['--config-text', DEFAULT_CONFIG_TEXT, '--pool-name', 'pool', '--pool-namespace', 'ml', '--kubeconfig', api.kubeconfig('ml'), '--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', '--refresh-metrics-interval=10ms'];
+  const args = ['--config-text', DEFAULT_CONFIG_TEXT, '--pool-name', 'pool', '--pool-namespace', 'ml', '--kubeconfig', api.kubeconfig('ml'), '--secure-serving=false', '--metrics-endpoint-auth=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', '--refresh-metrics-interval=10ms'];
   const epp = await startEpp(parseArgs(args), createLogger(0, { write: () => true } as unknown as NodeJS.WritableStream), { host: '127.0.0.1' });
   const client = new grpc.Client(`127.0.0.1:${epp.grpcPort}`, grpc.credentials.createInsecure());
   try {
@@ -111,5 +85,45 @@ test('e2e: Kubernetes flags are checked at start: both modes at once, a bad sele
     await assert.rejects(startEpp(parseArgs([...base, '--pool-name', 'p', '--kubeconfig', api.kubeconfig()]), log), /is the InferencePool CRD installed\?/);
   } finally {
     await api.close();
+  }
+});
+
+test('e2e: --metrics-endpoint-auth (on by default with Kubernetes): 401 without or with a bad token, 403 without RBAC, 200 with it; reviews cached', async () => {
+  const api = await FakeKubeApi.start();
+  api.serve('inference.networking.k8s.io', 'v1', 'inferencepools');
+  api.put(crdPath('inference.networking.k8s.io', 'v1', 'ml', 'inferencepools'), poolV1('pool', { app: 'vllm' }, [8000]));
+  api.tokens.set('prometheus-token', { username: 'system:serviceaccount:monitoring:prometheus' });
+  api.tokens.set('stranger-token', { username: 'system:serviceaccount:default:stranger' });
+  api.metricsReaders.add('system:serviceaccount:monitoring:prometheus');
+  const args = ['--config-text', DEFAULT_CONFIG_TEXT, '--pool-name', 'pool', '--pool-namespace', 'ml', '--kubeconfig', api.kubeconfig('ml'), '--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0'];
+  const epp = await startEpp(parseArgs(args), createLogger(0, { write: () => true } as unknown as NodeJS.WritableStream), { host: '127.0.0.1' });
+  const get = (token?: string) => fetch(`http://127.0.0.1:${epp.metricsPort}/metrics`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
+  try {
+    const cases: [string | undefined, number, RegExp][] = [
+      [undefined, 401, /bearer token is required/],
+      ['forged', 401, /token was not accepted/],
+      ['stranger-token', 403, /Forbidden: user "system:serviceaccount:default:stranger" may not get \/metrics/],
+      ['prometheus-token', 200, /^# HELP /m],
+    ];
+    for (const [token, status, body] of cases) {
+      const r = await get(token);
+      assert.equal(r.status, status, String(token));
+      assert.match(await r.text(), body, String(token));
+    }
+    const reviews = api.tokenReviews + api.accessReviews;
+    for (let i = 0; i < 5; i++) assert.equal((await get('prometheus-token')).status, 200);
+    assert.equal(api.tokenReviews + api.accessReviews, reviews, 'answers cached: no more reviews');
+    api.failNext('POST', /tokenreviews$/, 500);
+    assert.equal((await get('new-token')).status, 500, 'the API server failing is a 500, not an open door');
+  } finally {
+    await epp.close();
+    await api.close();
+  }
+  // Off in file-discovery mode (the quick start): /metrics stays open.
+  const open = await startEpp(parseArgs(['--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0']), createLogger(0, { write: () => true } as unknown as NodeJS.WritableStream), { host: '127.0.0.1' });
+  try {
+    assert.equal((await fetch(`http://127.0.0.1:${open.metricsPort}/metrics`)).status, 200);
+  } finally {
+    await open.close();
   }
 });
