@@ -30,6 +30,18 @@ import { registration as prefillFilter } from './prefill-filter/index.js';
 import { registration as encodeFilter } from './encode-filter/index.js';
 import { registration as byLabel } from './by-label-filter/index.js';
 import { registration as labelSelectorFilter, legacyRegistration as byLabelSelector } from './label-selector-filter/index.js';
+import { registration as loadAwareScorer } from './load-aware-scorer/index.js';
+import { registration as activeRequestScorer } from './active-request-scorer/index.js';
+import { registration as inflightLoadProducer, IN_FLIGHT_LOAD_KEY } from './inflight-load-producer/index.js';
+import { registration as sessionAffinityScorer } from './session-affinity-scorer/index.js';
+import { registration as noHitLruScorer } from './no-hit-lru-scorer/index.js';
+import { registration as prefixCacheAffinityFilter } from './prefix-cache-affinity-filter/index.js';
+import { registration as lowQueueFilter } from './low-queue-filter/index.js';
+import { registration as loraAffinityFilter } from './lora-affinity-filter/index.js';
+import { registration as leastQueueFilter } from './least-queue-filter/index.js';
+import { registration as leastKvCacheFilter } from './least-kv-cache-filter/index.js';
+import { registration as decisionTreeFilter } from './decision-tree-filter/index.js';
+import { registration as concurrencyDetector } from './concurrency-detector/index.js';
 
 /** llm-d's disaggregation and label plugins (P/D, E/P/D). */
 const DISAGG_PLUGINS = [
@@ -46,6 +58,22 @@ const DISAGG_PLUGINS = [
   byLabel,
   labelSelectorFilter,
   byLabelSelector,
+];
+
+/** llm-d's scorers and filters, GIE v0.5's filters, the concurrency detector. */
+const CATALOGUE_PLUGINS = [
+  loadAwareScorer,
+  activeRequestScorer,
+  inflightLoadProducer,
+  sessionAffinityScorer,
+  noHitLruScorer,
+  prefixCacheAffinityFilter,
+  lowQueueFilter,
+  loraAffinityFilter,
+  leastQueueFilter,
+  leastKvCacheFilter,
+  decisionTreeFilter,
+  concurrencyDetector,
 ];
 
 export function registerInTreePlugins(registry: Registry): Registry {
@@ -72,10 +100,12 @@ export function registerInTreePlugins(registry: Registry): Registry {
     tokenProducer,
     tokenizerAlias,
     ...DISAGG_PLUGINS,
+    ...CATALOGUE_PLUGINS,
   ]) {
     registry.register(r);
   }
   registry.registerDefaultProducer(PREFIX_CACHE_MATCH_KEY, approxPrefixCacheProducer.type);
+  registry.registerDefaultProducer(IN_FLIGHT_LOAD_KEY, inflightLoadProducer.type);
   registry.registerDefaultMetricsSource({ sourceType: metricsDataSource.type, mapperType: coreMetricsExtractor.type });
   return registry;
 }

@@ -58,7 +58,7 @@ test('the llm-d disaggregation and label plugins are registered in-tree', async 
   const { Registry } = await import('../../src/framework/registry.js');
   const { registerInTreePlugins } = await import('../../src/plugins/index.js');
   const types = registerInTreePlugins(new Registry()).types();
-  for (const t of ['disagg-profile-handler', 'pd-profile-handler', 'disagg-headers-handler', 'prefill-header-handler', 'prefix-based-pd-decider', 'always-disagg-pd-decider', 'always-disagg-multimodal-decider', 'decode-filter', 'prefill-filter', 'encode-filter', 'by-label', 'label-selector-filter', 'by-label-selector']) {
+  for (const t of ['disagg-profile-handler', 'pd-profile-handler', 'disagg-headers-handler', 'prefill-header-handler', 'prefix-based-pd-decider', 'always-disagg-pd-decider', 'always-disagg-multimodal-decider', 'decode-filter', 'prefill-filter', 'encode-filter', 'by-label', 'label-selector-filter', 'by-label-selector', 'load-aware-scorer', 'active-request-scorer', 'inflight-load-producer', 'session-affinity-scorer', 'no-hit-lru-scorer', 'prefix-cache-affinity-filter', 'low-queue-filter', 'lora-affinity-filter', 'least-queue-filter', 'least-kv-cache-filter', 'decision-tree-filter', 'concurrency-detector']) {
     assert.ok(types.includes(t), t);
   }
 });
