@@ -153,7 +153,10 @@ class PluginSet {
         plugin.resolveReferences();
       } catch (err) {
         const path = this.#where.get(name) ?? name;
-        if (err instanceof ConfigError) throw err.under(path);
+        if (err instanceof ConfigError) {
+          const under = err.under(path);
+          throw new ConfigError(under.path, `plugin "${name}" (${plugin.type}): ${err.detail}`, err.location);
+        }
         throw new ConfigError(path, `plugin "${name}" (${plugin.type}): ${err instanceof Error ? err.message : String(err)}`);
       }
     }

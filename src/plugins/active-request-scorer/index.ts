@@ -9,6 +9,7 @@ import type { DataConsumer } from '../../framework/request-control.js';
 import type { Scorer } from '../../framework/scheduling.js';
 import { paramsOf } from '../shared/params.js';
 import { IN_FLIGHT_LOAD_KEY, inFlightLoadOf } from '../inflight-load-producer/index.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const ACTIVE_REQUEST_SCORER = 'active-request-scorer';
 
@@ -40,6 +41,7 @@ export class ActiveRequestScorer implements Scorer, DataConsumer {
 
 export const registration: PluginRegistration = {
   type: ACTIVE_REQUEST_SCORER,
+  parameters: knownParameters('requestTimeout', 'idleThreshold', 'maxBusyScore', 'inFlightLoadProducerName'),
   factory: (name, parameters, handle) => {
     const p = paramsOf(parameters);
     if (p['requestTimeout'] !== undefined) handle.warn('requestTimeout is deprecated and ignored: in-flight requests are released when they end');

@@ -6,11 +6,13 @@ import type { PluginRegistration } from '../../framework/plugin.js';
 import { ConfigError } from '../../errors.js';
 import { bool, paramsOf } from '../shared/params.js';
 import { ByLabelFilter } from '../shared/by-label.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const BY_LABEL = 'by-label';
 
 export const registration: PluginRegistration = {
   type: BY_LABEL,
+  parameters: knownParameters('label', 'validValues', 'allowsNoLabel'),
   factory: (name, parameters, handle) => {
     handle.warn(`${BY_LABEL} is deprecated; use label-selector-filter, or decode-filter / prefill-filter / encode-filter for roles`);
     const p = paramsOf(parameters);

@@ -12,6 +12,7 @@ import type { SaturationDetector } from '../../framework/saturation.js';
 import type { Filter } from '../../framework/scheduling.js';
 import { ConfigError } from '../../errors.js';
 import { paramsOf } from '../shared/params.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const CONCURRENCY_DETECTOR = 'concurrency-detector';
 
@@ -82,6 +83,7 @@ export function parseConcurrencyConfig(parameters: unknown): ConcurrencyConfig {
 
 export const registration: PluginRegistration = {
   type: CONCURRENCY_DETECTOR,
+  parameters: knownParameters('maxConcurrency', 'headroom', 'concurrencyMode', 'maxTokenConcurrency', 'inFlightLoadProducerName'),
   factory: (name, parameters, handle) => {
     const config = parseConcurrencyConfig(parameters);
     if (config.headroom > 1) handle.warn(`headroom ${config.headroom} is unusually high: it is a fraction (0.2 = 20 %), not a percentage`);

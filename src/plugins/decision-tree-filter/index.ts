@@ -11,6 +11,7 @@ import type { InferenceRequest } from '../../framework/request.js';
 import { isFilter, type Filter } from '../../framework/scheduling.js';
 import { ConfigError } from '../../errors.js';
 import { paramsOf, type Params } from '../shared/params.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const DECISION_TREE_FILTER = 'decision-tree-filter';
 
@@ -103,5 +104,6 @@ export class DecisionTreeFilter implements Filter, ReferencingPlugin {
 
 export const registration: PluginRegistration = {
   type: DECISION_TREE_FILTER,
+  parameters: knownParameters(...BRANCHES),
   factory: (name, parameters, handle) => new DecisionTreeFilter(name, parseNode(paramsOf(parameters), 'parameters'), handle),
 };

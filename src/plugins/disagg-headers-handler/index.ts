@@ -12,6 +12,7 @@ import type { SchedulingResult } from '../../framework/scheduling.js';
 import { ConfigError } from '../../errors.js';
 import { paramsOf } from '../shared/params.js';
 import { DEFAULT_ENCODE_PROFILE, DEFAULT_PREFILL_PROFILE, setDisaggHeaders } from '../shared/disagg.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const DISAGG_HEADERS_HANDLER = 'disagg-headers-handler';
 export const PREFILL_HEADER_HANDLER = 'prefill-header-handler';
@@ -31,6 +32,7 @@ export class DisaggHeadersHandler implements PreRequest {
 function registrationOf(type: string): PluginRegistration {
   return {
     type,
+    parameters: knownParameters('prefillProfile', 'encodeProfile'),
     factory: (name, parameters, handle) => {
       handle.warn(`${type} is deprecated; disagg-profile-handler sets these headers itself`);
       const p = paramsOf(parameters);

@@ -21,6 +21,7 @@ import {
   setDisaggHeaders,
   type DisaggDecider,
 } from '../shared/disagg.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const DISAGG_PROFILE_HANDLER = 'disagg-profile-handler';
 export const NO_DECODE_WORKERS = 'failed to find available decode workers';
@@ -242,6 +243,7 @@ export function parseDisaggConfig(parameters: unknown, handle: Pick<PluginHandle
 
 export const registration: PluginRegistration = {
   type: DISAGG_PROFILE_HANDLER,
+  parameters: knownParameters('stageOrder', 'profiles', 'deciders', ...LEGACY),
   factory: (name, parameters, handle) => {
     const config = parseDisaggConfig(parameters, handle);
     const refs = new DeciderRefs(handle, config.deciders, { prefill: 'parameters.deciders.prefill', encode: 'parameters.deciders.encode' });

@@ -11,6 +11,7 @@ import type { PluginRegistration } from '../../framework/plugin.js';
 import type { DataProducer } from '../../framework/request-control.js';
 import { ConfigError } from '../../errors.js';
 import { paramsOf } from '../shared/params.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const INFLIGHT_LOAD_PRODUCER = 'inflight-load-producer';
 /** Data key (llm-d's name). */
@@ -49,6 +50,7 @@ export class InFlightLoadProducer implements DataProducer {
  */
 export const registration: PluginRegistration = {
   type: INFLIGHT_LOAD_PRODUCER,
+  parameters: knownParameters('addEstimatedOutputTokens', 'outputRatio', 'maxEstimatedOutputTokens', 'prefixMatchInfoProducerName', 'syncCrossReplicaState'),
   factory: (name, parameters, handle) => {
     const p = paramsOf(parameters);
     for (const k of ['outputRatio', 'maxEstimatedOutputTokens']) {

@@ -7,6 +7,7 @@ import type { PluginRegistration } from '../../framework/plugin.js';
 import type { Scorer } from '../../framework/scheduling.js';
 import { paramsOf } from '../shared/params.js';
 import { expectedQueue } from '../queue-scorer/index.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const LOAD_AWARE_SCORER = 'load-aware-scorer';
 export const DEFAULT_QUEUE_THRESHOLD = 128;
@@ -31,6 +32,7 @@ export class LoadAwareScorer implements Scorer {
 
 export const registration: PluginRegistration = {
   type: LOAD_AWARE_SCORER,
+  parameters: knownParameters('threshold'),
   factory: (name, parameters, handle) => {
     const v = paramsOf(parameters)['threshold'];
     let threshold = DEFAULT_QUEUE_THRESHOLD;

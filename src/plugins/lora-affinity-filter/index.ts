@@ -9,6 +9,7 @@ import type { InferenceRequest } from '../../framework/request.js';
 import type { Filter } from '../../framework/scheduling.js';
 import { ConfigError } from '../../errors.js';
 import { paramsOf } from '../shared/params.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const LORA_AFFINITY_FILTER = 'lora-affinity-filter';
 export const DEFAULT_LORA_AFFINITY_THRESHOLD = 0.999;
@@ -37,6 +38,7 @@ export class LoraAffinityFilter implements Filter {
 
 export const registration: PluginRegistration = {
   type: LORA_AFFINITY_FILTER,
+  parameters: knownParameters('threshold'),
   factory: (name, parameters, handle) => {
     const v = paramsOf(parameters)['threshold'] ?? DEFAULT_LORA_AFFINITY_THRESHOLD;
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new ConfigError('parameters.threshold', `must be a number, got ${JSON.stringify(v)}`);

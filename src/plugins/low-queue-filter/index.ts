@@ -4,6 +4,7 @@ import type { PluginRegistration } from '../../framework/plugin.js';
 import type { Filter } from '../../framework/scheduling.js';
 import { nonNegativeInt, paramsOf } from '../shared/params.js';
 import { expectedQueue } from '../queue-scorer/index.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const LOW_QUEUE_FILTER = 'low-queue-filter';
 export const DEFAULT_LOW_QUEUE_THRESHOLD = 128;
@@ -22,5 +23,6 @@ export class LowQueueFilter implements Filter {
 
 export const registration: PluginRegistration = {
   type: LOW_QUEUE_FILTER,
+  parameters: knownParameters('threshold'),
   factory: (name, parameters) => new LowQueueFilter(name, nonNegativeInt(paramsOf(parameters), 'threshold', DEFAULT_LOW_QUEUE_THRESHOLD)),
 };

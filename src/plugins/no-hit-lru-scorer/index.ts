@@ -13,6 +13,7 @@ import type { Scorer, SchedulingResult } from '../../framework/scheduling.js';
 import { paramsOf } from '../shared/params.js';
 import { PREFIX_CACHE_MATCH_KEY, type PrefixMatchInfo } from '../approx-prefix-cache-producer/index.js';
 import { DEFAULT_PREFILL_PROFILE } from '../shared/disagg.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const NO_HIT_LRU_SCORER = 'no-hit-lru-scorer';
 export const DEFAULT_LRU_SIZE = 1024;
@@ -86,6 +87,7 @@ export class NoHitLruScorer implements Scorer, PreRequest, DataConsumer, Endpoin
 
 export const registration: PluginRegistration = {
   type: NO_HIT_LRU_SCORER,
+  parameters: knownParameters('prefixPluginType', 'prefixPluginName', 'lruSize', 'prefixMatchInfoProducerName'),
   factory: (name, parameters) => {
     const size = paramsOf(parameters)['lruSize'];
     // As llm-d: a missing or non-positive lruSize means the default.

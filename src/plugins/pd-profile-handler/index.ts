@@ -15,6 +15,7 @@ import { paramsOf } from '../shared/params.js';
 import { DEFAULT_DECODE_PROFILE, DEFAULT_PREFILL_PROFILE, setDisaggHeaders } from '../shared/disagg.js';
 import { DeciderRefs, disaggDecisionCounters, NO_DECODE_WORKERS, recordDecision, type DecisionCounters } from '../disagg-profile-handler/index.js';
 import { PREFIX_BASED_PD_DECIDER } from '../prefix-based-pd-decider/index.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const PD_PROFILE_HANDLER = 'pd-profile-handler';
 /** With `primaryPort`, the decode pod's own rank goes here and the destination uses the primary port. */
@@ -87,6 +88,7 @@ export class PdProfileHandler implements ProfileHandler, PreRequest, Referencing
 
 export const registration: PluginRegistration = {
   type: PD_PROFILE_HANDLER,
+  parameters: knownParameters('decodeProfile', 'prefillProfile', 'prefixPluginType', 'prefixPluginName', 'primaryPort', 'deciderPluginName', 'prefixMatchInfoProducerName'),
   factory: (name, parameters, handle) => {
     handle.warn(`${PD_PROFILE_HANDLER} is deprecated; use disagg-profile-handler`);
     const p = paramsOf(parameters);

@@ -10,6 +10,7 @@ import type { DataConsumer } from '../../framework/request-control.js';
 import { nonNegativeInt, paramsOf } from '../shared/params.js';
 import type { DisaggDecider } from '../shared/disagg.js';
 import { CHARS_PER_TOKEN, PREFIX_CACHE_MATCH_KEY, type PrefixMatchInfo } from '../approx-prefix-cache-producer/index.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const PREFIX_BASED_PD_DECIDER = 'prefix-based-pd-decider';
 
@@ -57,6 +58,7 @@ export class PrefixBasedPdDecider implements DisaggDecider, DataConsumer {
 
 export const registration: PluginRegistration = {
   type: PREFIX_BASED_PD_DECIDER,
+  parameters: knownParameters('nonCachedTokens', 'promptTokens'),
   factory: (name, parameters, handle) => {
     const p = paramsOf(parameters);
     const config = { nonCachedTokens: nonNegativeInt(p, 'nonCachedTokens', 0), promptTokens: nonNegativeInt(p, 'promptTokens', 0) };

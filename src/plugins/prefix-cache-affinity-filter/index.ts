@@ -14,6 +14,7 @@ import { ConfigError } from '../../errors.js';
 import { paramsOf, type Params } from '../shared/params.js';
 import { PREFIX_CACHE_MATCH_KEY, type PrefixMatchInfo } from '../approx-prefix-cache-producer/index.js';
 import { inFlightLoadOf } from '../inflight-load-producer/index.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const PREFIX_CACHE_AFFINITY_FILTER = 'prefix-cache-affinity-filter';
 
@@ -103,5 +104,6 @@ export function parseAffinityFilterConfig(parameters: unknown, warn: (m: string)
 
 export const registration: PluginRegistration = {
   type: PREFIX_CACHE_AFFINITY_FILTER,
+  parameters: knownParameters('affinityThreshold', 'explorationProbability', 'maxTTFTPenaltyMs', 'ttftSource', 'peakPrefillThroughput', 'prefixMatchInfoProducerName', 'latencyPredictionInfoProducerName', 'inFlightLoadProducerName'),
   factory: (name, parameters, handle) => new PrefixCacheAffinityFilter(name, parseAffinityFilterConfig(parameters, handle.warn), handle.services.random),
 };

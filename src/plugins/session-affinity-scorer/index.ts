@@ -14,6 +14,7 @@ import type { PreRequest, RequestOutcome, ResponseComplete, ResponseHeadersInfo,
 import type { Scorer, SchedulingResult } from '../../framework/scheduling.js';
 import { ConfigError } from '../../errors.js';
 import { paramsOf, type Params } from '../shared/params.js';
+import { knownParameters } from '../shared/schema-params.js';
 
 export const SESSION_AFFINITY_SCORER = 'session-affinity-scorer';
 export const DEFAULT_SESSION_HEADER = 'x-session-token';
@@ -166,5 +167,6 @@ export function parseSessionAffinityConfig(parameters: unknown): SessionAffinity
 
 export const registration: PluginRegistration = {
   type: SESSION_AFFINITY_SCORER,
+  parameters: knownParameters('strategy', 'encodedEndpointHeaderConfig', 'sessionIdConfig', 'profileName'),
   factory: (name, parameters, handle) => new SessionAffinityScorer(name, parseSessionAffinityConfig(parameters), handle.services.now),
 };

@@ -1,18 +1,9 @@
 /**
- * Parameters read through a zod object schema: a known key of the wrong type or range is a ConfigError
- * naming it (`parameters.<path>`); unknown keys are dropped (the loader warns about them).
+ * A parameter schema that only names the keys a plugin knows, for plugins that validate their values in
+ * their factory (nested or legacy parameter shapes): the loader warns about any other key.
  */
-import type { z } from 'zod';
-import { ConfigError } from '../../errors.js';
-import { paramsOf } from './params.js';
+import { z } from 'zod';
 
-function pathText(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('');
-}
-
-export function parseWithSchema<S extends z.ZodType>(schema: S, parameters: unknown): z.output<S> {
-  const parsed = schema.safeParse(paramsOf(parameters));
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new ConfigError(`parameters${pathText(issue.path)}`, issue.message);
+export function knownParameters(...keys: string[]): z.ZodObject {
+  return z.object(Object.fromEntries(keys.map((k) => [k, z.unknown()])));
 }
