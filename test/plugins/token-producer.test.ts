@@ -249,7 +249,8 @@ test('local on the worker pool: the tokenizer loads on the thread at start, segm
     assert.equal(pooled.usesWorkerTasks, true);
     pool.start(1); // after the factory, as the composition root does: the preloaded module builds the tokenizer
     const inline = registration.factory('t', { local: { path: qwen } }, testHandle()) as TokenProducer;
-    const [a, b] = realChunks(2, 6000);
+    // Over INLINE_BELOW_CHARS of new text, so it goes to the worker (a short turn is encoded from the main thread).
+    const [a, b] = realChunks(2, 20_000);
     const body = { model: 'm', messages: [{ role: 'user', content: a }, { role: 'assistant', content: b }, { role: 'user', content: 'why?' }] };
     const rp = request('chat-completions', body);
     const ri = request('chat-completions', body);
@@ -258,6 +259,10 @@ test('local on the worker pool: the tokenizer loads on the thread at start, segm
     assert.deepEqual([...rp.tokenizedPrompt!.prompts[0]!.tokenIds], [...ri.tokenizedPrompt!.prompts[0]!.tokenIds]);
     assert.ok(pool.stats.worker >= 1, `ran on a worker: ${JSON.stringify(pool.stats)}`);
     assert.equal(pool.stats.inline, 0);
+    const short = request('chat-completions', { model: 'm', messages: [{ role: 'user', content: 'a short turn' }] });
+    await pooled.produce(short, []);
+    assert.equal(pool.stats.worker, 1, 'a short turn does not queue on the worker');
+    assert.ok(short.tokenizedPrompt);
   } finally {
     await pool.close();
   }
