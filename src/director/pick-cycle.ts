@@ -82,8 +82,14 @@ export class PickCycle {
     return this.#pick(request, candidates, cycleState);
   }
 
-  #pick(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: MapCycleState): PickOutcome {
+  #pick(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: MapCycleState): PickOutcome | Promise<PickOutcome> {
     const result = this.#scheduler.schedule(request, candidates, cycleState);
+    // Scorers on the worker pool: PreRequest and the reservation follow the pick as soon as it is made.
+    if (result instanceof Promise) return result.then((r) => this.#reserve(request, r, cycleState));
+    return this.#reserve(request, result, cycleState);
+  }
+
+  #reserve(request: InferenceRequest, result: SchedulingResult, cycleState: MapCycleState): PickOutcome {
     let edits: HeaderEditList | undefined;
     for (const { plugin, record } of this.#preRequests) {
       const t = performance.now();

@@ -79,4 +79,9 @@ export interface PluginRegistration {
    * warns about any other key, naming the closest known one; the factory validates the values.
    */
   readonly parameters?: z.ZodObject;
+  /**
+   * For out-of-tree pool-capable plugins: the module (file URL) that exports this registration as
+   * `registration`, so worker threads can build the plugin too. In-tree plugins need none.
+   */
+  readonly module?: string;
 }

@@ -18,6 +18,18 @@ export type ScorerCategory = 'affinity' | 'distribution' | 'balance';
 export interface Scorer extends Plugin {
   readonly category: ScorerCategory;
   /**
+   * True when `score` may run on a worker thread: it reads only the endpoints' metadata, metrics and
+   * attributes (not `load`, which lives on the main thread), the request without `body.json`, and the
+   * cycle-state keys it lists in `consumes`; it keeps no state that other plugins change. A worker builds
+   * its own instance from the same registration and parameters. Absent: the scorer always runs inline.
+   */
+  readonly poolCapable?: boolean;
+  /**
+   * Cycle-state keys `score` writes. A pooled scorer's writes come back as a delta applied after scoring,
+   * in profile order; two scorers of one profile that write the same key are a configuration error.
+   */
+  readonly writes?: readonly string[];
+  /**
    * One score per endpoint, aligned with `endpoints` (index i scores endpoints[i]). The framework clamps
    * each to [0, 1] and multiplies by the profile weight; a missing or NaN score counts as 0.
    */
@@ -60,8 +72,8 @@ export interface SchedulingResult {
 
 export interface ProfileHandler extends Plugin {
   /**
-   * Called until it returns no profiles; the profiles returned by one call run concurrently.
-   * `resultsSoFar` holds every profile run so far.
+   * Called until it returns no profiles; the profiles returned by one call run concurrently (their pooled
+   * scorers on workers at once), then pick in the order returned. `resultsSoFar` holds every profile run so far.
    */
   pick(
     request: InferenceRequest,
@@ -77,7 +89,8 @@ export interface ProfileHandler extends Plugin {
 
 /** The narrow interface the director needs. */
 export interface Scheduler {
-  schedule(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): SchedulingResult;
+  /** Synchronous unless a profile has scorers placed on the worker pool. */
+  schedule(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): SchedulingResult | Promise<SchedulingResult>;
 }
 
 export function isFilter(p: Plugin): p is Filter {

@@ -40,7 +40,7 @@ test('Go vector: LoRA affinity beats equal load; pod2 wins with 2.8', () => {
   const request = makeRequest({ targetModel: 'critical', prompt: 'a prompt long enough to hash into a few blocks of sixty-four bytes each.' });
   const cycleState = new MapCycleState();
   producer.produce(request, pods, cycleState);
-  const result = scheduler.schedule(request, pods, cycleState);
+  const result = scheduler.scheduleSync(request, pods, cycleState);
   const best = result.profileResults.get('default')!.targetEndpoints[0]!;
   assert.equal(best.endpoint.metadata.name, 'pod2');
   assert.ok(Math.abs(best.score - 2.8) < 1e-9, String(best.score));

@@ -71,7 +71,7 @@ test('merge clamps each score to [0,1] (NaN, negative and missing count 0) and a
     picker,
   };
   const scheduler = new ProfileScheduler({ profileHandler: scriptedHandler([['default']], 'default'), profiles: [profile] });
-  const result = scheduler.schedule(makeRequest(), pods(), new MapCycleState());
+  const result = scheduler.scheduleSync(makeRequest(), pods(), new MapCycleState());
   assert.deepEqual(picker.seen.map((s) => s.score), [2.25, 0.5, 1, 1]);
   assert.equal(result.primaryProfileName, 'default');
   assert.equal(result.profileResults.get('default')?.targetEndpoints[0]?.endpoint.metadata.name, 'a');
@@ -112,7 +112,7 @@ test('no candidates at all fails the profile even without filters', () => {
 test('the handler is called until it returns no profiles, and sees the results so far', () => {
   const mk = (name: string): SchedulerProfile => ({ name, filters: [], scorers: [], picker: new RecordingPicker() });
   const handler = scriptedHandler([['decode'], ['prefill', 'encode'], []], 'decode');
-  const result = new ProfileScheduler({ profileHandler: handler, profiles: [mk('decode'), mk('prefill'), mk('encode')] }).schedule(
+  const result = new ProfileScheduler({ profileHandler: handler, profiles: [mk('decode'), mk('prefill'), mk('encode')] }).scheduleSync(
     makeRequest(),
     pods(),
     new MapCycleState(),
