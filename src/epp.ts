@@ -33,7 +33,10 @@ import { DEFAULT_STREAM_OPTIONS } from './extproc/process-stream.js';
 import { ResourceFile } from './resources/resource-file.js';
 import { autoWorkers, ParseOffload } from './pool/parse-offload.js';
 import { WorkerPool } from './pool/worker-pool.js';
-import { usesWorkerTasks } from './framework/worker-tasks.js';
+import { ScoringEngine } from './pool/scoring-engine.js';
+import { pooledPluginSpecs, pooledWorkOf } from './pool/engine-setup.js';
+import { parsePlacement } from './scheduling/placement.js';
+import type { EndpointSnapshot } from './framework/endpoint.js';
 import { PromWorkerPoolObserver } from './observability/worker-metrics.js';
 import { priorityOf, rewriteTarget } from './resources/model-rewrite.js';
 import { HealthService } from './server/health.js';
@@ -189,8 +192,7 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
 
   const tracker = new LoadTracker();
   const schedulingObserver = new PromSchedulingObserver(metrics);
-  const scheduler = new ProfileScheduler(config.scheduler, schedulingObserver);
-  const pickCycle = new PickCycle({ producers: config.producers, scheduler, preRequests: config.preRequests, loadTracker: tracker }, schedulingObserver);
+  const placement = parsePlacement(options.placement);
 
   const resources = options.resourcesFile ? await ResourceFile.open(options.resourcesFile, { watch: true, log: pluginLog }) : undefined;
   let clusterResources: InferenceResources | undefined; // objectives and rewrites watched in the cluster
@@ -207,9 +209,31 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
   };
   try {
     if (resources) cleanups.push(() => resources.close());
+    // Threads start before the scheduler is built: placement depends on whether there are any.
+    const pooledWork = pooledWorkOf(config, placement);
+    const workers = options.workers === 'auto' ? autoWorkers(undefined, pooledWork.length > 0) : options.workers;
+    const { specs, inlineOnly } = pooledPluginSpecs(config, registry, registerInTreePlugins(new Registry()));
+    for (const name of inlineOnly) log.warn({ plugin: name }, 'pool-capable scorer of an out-of-tree type without a registration module: it runs inline');
+    cleanups.push(() => workerPool.close());
+    workerPool.start(workers, { plugins: specs });
+    workerMetrics.threads(workerPool.threads);
+    let snapshot = (): EndpointSnapshot => ({ epoch: 0, endpoints: [] });
+    const scoring = new ScoringEngine({ pool: workerPool, snapshot: () => snapshot(), batch: options.poolBatch });
+    const scheduler = new ProfileScheduler(config.scheduler, schedulingObserver, {
+      placement,
+      pool: scoring,
+      onPlacement: (e) => {
+        workerMetrics.placement(e.profile, e.plugin, e.placement);
+        log.info({ profile: e.profile, plugin: e.plugin, placement: e.placement, why: e.why }, 'scorer placement');
+      },
+    });
+    void scoring.probe();
+    const pickCycle = new PickCycle({ producers: config.producers, scheduler, preRequests: config.preRequests, loadTracker: tracker }, schedulingObserver);
+
     const defaultDiscovery = start.discovery ?? kubernetesDiscoveryFromFlags(options, config, registry, services, pluginLog);
     const dataLayer = await startDataLayer(config, { tracker, refreshMs: options.refreshMetricsInterval, stalenessMs: options.metricsStalenessThreshold, log: pluginLog, defaultDiscovery, scrapeObserver: new ScrapeMetrics(metrics) });
     cleanups.push(() => dataLayer.close());
+    snapshot = () => dataLayer.store.snapshot();
     const discovered = dataLayer.discovery;
     if (!resources && discovered instanceof K8sDiscovery && discovered.target.mode === 'pool') {
       const t = discovered.target;
@@ -224,11 +248,6 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     new Gauge({ name: 'inference_extension_info', help: 'General information of the current build of Inference Extension.', labelNames: ['commit', 'build_ref'], registers: [metrics] }).set({ commit: 'epp-ts', build_ref: '0.1.0' }, 1);
 
     registerTokenizerMetrics(metrics, [...config.plugins.values()].filter(isTokenProducer));
-    const pooledWork = [...config.plugins.values()].filter(usesWorkerTasks).map((p) => p.name);
-    const workers = options.workers === 'auto' ? autoWorkers(undefined, pooledWork.length > 0) : options.workers;
-    cleanups.push(() => workerPool.close());
-    workerPool.start(workers);
-    workerMetrics.threads(workerPool.threads);
     // Only the OpenAI parser's work is worth a worker; a passthrough or custom parser runs inline.
     const offload = workers > 0 && parser instanceof OpenAiParser ? new ParseOffload({ pool: workerPool, minBytes: options.parseOffloadBytes }) : undefined;
 

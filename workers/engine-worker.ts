@@ -5,6 +5,9 @@
  * worker itself failed.
  */
 import { workerData } from 'node:worker_threads';
+import { scoreJob, type PluginSpec, type ScoreJob, type ScoreReply } from './scoring.js';
+
+export type { PluginSpec, ScoreJob, ScoreReply };
 
 export interface SerializedError {
   readonly name: string;
@@ -17,7 +20,10 @@ export type EngineReply = { readonly ok: true; readonly value: unknown } | { rea
 
 export type EngineMessage =
   | { readonly kind: 'task'; readonly module: string; readonly name: string; readonly input: unknown; readonly slot?: number }
-  | { readonly kind: 'preload'; readonly module: string; readonly slot?: number };
+  | { readonly kind: 'preload'; readonly module: string; readonly slot?: number }
+  | { readonly kind: 'ping'; readonly slot?: number }
+  | { readonly kind: 'score'; readonly job: ScoreJob; readonly slot?: number }
+  | { readonly kind: 'score-batch'; readonly jobs: readonly ScoreJob[]; readonly slot?: number };
 
 /** What every thread starts with (Piscina's workerData). */
 export interface WorkerSetup {
@@ -25,8 +31,8 @@ export interface WorkerSetup {
   readonly started: BigInt64Array;
   /** Modules to import before the first task. */
   readonly preload: readonly string[];
-  /** Reserved for the scoring engine's pooled plugins. */
-  readonly scoring: readonly unknown[];
+  /** Plugins a worker may be asked to score with, as the config built them. */
+  readonly plugins: readonly PluginSpec[];
 }
 
 const setup = workerData as WorkerSetup;
@@ -59,6 +65,15 @@ export default async function run(message: EngineMessage): Promise<EngineReply> 
       case 'preload':
         await load(message.module);
         return { ok: true, value: undefined };
+      case 'ping':
+        return { ok: true, value: undefined };
+      case 'score':
+        return { ok: true, value: await scoreJob(message.job, setup.plugins) };
+      case 'score-batch': {
+        const replies: ScoreReply[] = [];
+        for (const job of message.jobs) replies.push(await scoreJob(job, setup.plugins));
+        return { ok: true, value: replies };
+      }
       case 'task': {
         const fn = (await load(message.module))[message.name];
         if (typeof fn !== 'function') throw new Error(`task "${message.name}" is not a function exported by ${message.module}`);

@@ -9,6 +9,7 @@ export class PromWorkerPoolObserver implements WorkerPoolObserver {
   readonly #tasks: Counter<'task' | 'where'>;
   readonly #fallbacks: Counter<'task' | 'reason'>;
   readonly #threads: Gauge;
+  readonly #placement: Gauge<'profile' | 'plugin' | 'placement'>;
 
   constructor(registry: PromRegistry) {
     this.#tasks = new Counter({
@@ -23,11 +24,22 @@ export class PromWorkerPoolObserver implements WorkerPoolObserver {
       labelNames: ['task', 'reason'],
       registers: [registry],
     });
+    this.#placement = new Gauge({
+      name: 'inference_extension_plugin_placement',
+      help: 'Where each scorer runs now (1): inline on the main thread or on the worker pool, by profile and plugin.',
+      labelNames: ['profile', 'plugin', 'placement'],
+      registers: [registry],
+    });
     this.#threads = new Gauge({ name: 'inference_extension_worker_threads', help: 'Threads in the worker pool (0: everything inline).', registers: [registry] });
   }
 
   threads(n: number): void {
     this.#threads.set(n);
+  }
+
+  placement(profile: string, plugin: string, placement: 'inline' | 'pool'): void {
+    this.#placement.set({ profile, plugin, placement }, 1);
+    this.#placement.set({ profile, plugin, placement: placement === 'pool' ? 'inline' : 'pool' }, 0);
   }
 
   taskDone(task: string, where: 'worker' | 'inline'): void {

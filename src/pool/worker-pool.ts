@@ -110,7 +110,7 @@ export class WorkerPool implements WorkerTasks {
     if (!Number.isInteger(threads) || threads < 0) throw new RangeError(`WorkerPool: threads must be an integer >= 0, got ${threads}`);
     if (threads === 0 || this.#closed) return;
     this.#maxQueue = threads * (this.#o.maxQueuePerThread ?? 16);
-    const workerData: WorkerSetup = { started: this.#started, preload: [...this.#preloads], scoring: setup.scoring ?? [] };
+    const workerData: WorkerSetup = { started: this.#started, preload: [...this.#preloads], plugins: setup.plugins ?? [] };
     this.#piscina = new Piscina<EngineMessage, EngineReply>({
       filename: this.#o.filename ?? ENGINE_WORKER,
       minThreads: threads,
@@ -176,10 +176,15 @@ export class WorkerPool implements WorkerTasks {
     return { ok: true, value: reply.value as T };
   }
 
-  async #fallback<O>(task: string, reason: FallbackReason, module: string, input: unknown, options: TaskOptions): Promise<O> {
+  /** Counts a task the pool could not run and logs why (rate-limited); the caller runs it inline. */
+  reportFallback(task: string, reason: FallbackReason): void {
     this.#stats.fallbacks[reason] = (this.#stats.fallbacks[reason] ?? 0) + 1;
     this.#o.observer?.fallback(task, reason);
     if (reason !== 'no-threads') this.#warn(reason, { task }, `worker pool: ${reason}; running task "${task}" inline`);
+  }
+
+  async #fallback<O>(task: string, reason: FallbackReason, module: string, input: unknown, options: TaskOptions): Promise<O> {
+    this.reportFallback(task, reason);
     if (options.inlineFallback === false) {
       const err = new Error(`task "${task}" cannot run on the worker pool (${reason}) and may not run inline`);
       err.name = WORKER_TASK_UNAVAILABLE;

@@ -8,6 +8,8 @@ export const KV_CACHE_SCORER_LEGACY = 'kv-cache-scorer';
 
 export class KvCacheUtilizationScorer implements Scorer {
   readonly category = 'distribution' as const;
+  /** Reads scraped metrics only. */
+  readonly poolCapable = true;
   constructor(
     readonly name: string,
     readonly type: string = KV_CACHE_UTILIZATION_SCORER,

@@ -17,6 +17,8 @@ export function loraAffinity(e: Endpoint, model: string): number {
 export class LoraAffinityScorer implements Scorer {
   readonly type = LORA_AFFINITY_SCORER;
   readonly category = 'affinity' as const;
+  /** Reads scraped metrics and the request's target model only. */
+  readonly poolCapable = true;
   constructor(readonly name: string) {}
 
   score(_cs: unknown, request: InferenceRequest, endpoints: readonly Endpoint[]): Float64Array {
