@@ -35,7 +35,7 @@ import { autoWorkers, ParseOffload } from './pool/parse-offload.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import { ScoringEngine } from './pool/scoring-engine.js';
 import { pooledPluginSpecs, pooledWorkOf } from './pool/engine-setup.js';
-import { parsePlacement } from './scheduling/placement.js';
+import { parsePlacement, placementOf } from './scheduling/placement.js';
 import type { EndpointSnapshot } from './framework/endpoint.js';
 import { PromWorkerPoolObserver } from './observability/worker-metrics.js';
 import { priorityOf, rewriteTarget } from './resources/model-rewrite.js';
@@ -215,7 +215,9 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     const { specs, inlineOnly } = pooledPluginSpecs(config, registry, registerInTreePlugins(new Registry()));
     for (const name of inlineOnly) log.warn({ plugin: name }, 'pool-capable scorer of an out-of-tree type without a registration module: it runs inline');
     cleanups.push(() => workerPool.close());
-    workerPool.start(workers, { plugins: specs });
+    // Scorers asked onto the pool: threads load the plugins as they start rather than at the first request.
+    const preloadScoring = specs.some((s) => placementOf(placement, s.name) === 'pool');
+    workerPool.start(workers, { plugins: specs, preloadScoring });
     workerMetrics.threads(workerPool.threads);
     let snapshot = (): EndpointSnapshot => ({ epoch: 0, endpoints: [] });
     const scoring = new ScoringEngine({ pool: workerPool, snapshot: () => snapshot(), batch: options.poolBatch });

@@ -110,7 +110,7 @@ export class WorkerPool implements WorkerTasks {
     if (!Number.isInteger(threads) || threads < 0) throw new RangeError(`WorkerPool: threads must be an integer >= 0, got ${threads}`);
     if (threads === 0 || this.#closed) return;
     this.#maxQueue = threads * (this.#o.maxQueuePerThread ?? 16);
-    const workerData: WorkerSetup = { started: this.#started, preload: [...this.#preloads], plugins: setup.plugins ?? [] };
+    const workerData: WorkerSetup = { started: this.#started, preload: [...this.#preloads], plugins: setup.plugins ?? [], preloadScoring: setup.preloadScoring ?? false };
     this.#piscina = new Piscina<EngineMessage, EngineReply>({
       filename: this.#o.filename ?? ENGINE_WORKER,
       minThreads: threads,

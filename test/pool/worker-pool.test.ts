@@ -65,15 +65,13 @@ test('worker tasks: a worker killed mid-task is replaced and the task re-run inl
 test('worker tasks: a stuck worker is terminated after its limit, counted from its start, and the task re-run inline', async () => {
   const { p, fallbacks } = pool(1, { taskTimeoutMs: 300, watchdogMs: 20 });
   try {
-    const t = performance.now();
     // Two tasks of 200 ms on one thread: the second waits 200 ms, then runs 200 ms; 400 ms from its
     // queueing but 200 ms from its start, so it is within its limit.
     const [a, b] = await Promise.all([p.run(task('sleep'), 200), p.run(task('sleep'), 200)]);
     assert.match(`${a} ${b}`, /^worker \d+ worker \d+$/);
     assert.deepEqual(fallbacks, []);
     assert.equal(await p.run(task('stuck'), null), 'inline');
-    assert.deepEqual(fallbacks, ['stuck:timeout']);
-    assert.ok(performance.now() - t < 2500, 'the stuck task was cut off near its limit');
+    assert.deepEqual(fallbacks, ['stuck:timeout'], 'the watchdog cut it off (a stuck worker never answers otherwise)');
     assert.match((await p.run<null, { where: string }>(task('echo'), null)).where, /^worker \d+$/);
   } finally {
     await p.close();
