@@ -63,11 +63,11 @@ test('worker tasks: a worker killed mid-task is replaced and the task re-run inl
 });
 
 test('worker tasks: a stuck worker is terminated after its limit, counted from its start, and the task re-run inline', async () => {
-  const { p, fallbacks } = pool(1, { taskTimeoutMs: 300, watchdogMs: 20 });
+  const { p, fallbacks } = pool(1, { taskTimeoutMs: 1000, watchdogMs: 20 });
   try {
-    // Two tasks of 200 ms on one thread: the second waits 200 ms, then runs 200 ms; 400 ms from its
-    // queueing but 200 ms from its start, so it is within its limit.
-    const [a, b] = await Promise.all([p.run(task('sleep'), 200), p.run(task('sleep'), 200)]);
+    // Two tasks of 600 ms on one thread: the second waits 600 ms, then runs 600 ms; 1,200 ms from its
+    // queueing but 600 ms from its start, so it is within its limit.
+    const [a, b] = await Promise.all([p.run(task('sleep'), 600), p.run(task('sleep'), 600)]);
     assert.match(`${a} ${b}`, /^worker \d+ worker \d+$/);
     assert.deepEqual(fallbacks, []);
     assert.equal(await p.run(task('stuck'), null), 'inline');
