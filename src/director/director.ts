@@ -286,12 +286,19 @@ export class Director {
   /**
    * The response started: the other profiles' pods (a prefill pod) have done their part, so their
    * reservations end; response plugins run. Returns the response-header edits they asked for, if any.
+   * A plugin that throws fails this request (500 at the edge), named in the error.
    */
   responseHeaders(routed: RoutedRequest, info: ResponseHeadersInfo): HeaderMutation | undefined {
     this.#releaseSecondary(routed);
     if (this.#p.responseReceived.length === 0) return undefined;
     const edits = new HeaderEditList();
-    for (const p of this.#p.responseReceived) p.responseReceived(routed.request, info, routed.endpoint, edits);
+    for (const p of this.#p.responseReceived) {
+      try {
+        p.responseReceived(routed.request, info, routed.endpoint, edits);
+      } catch (err) {
+        throw pluginFailure(p.name, 'ResponseReceived', err);
+      }
+    }
     return edits.isEmpty ? undefined : edits.mutation;
   }
 
@@ -302,7 +309,13 @@ export class Director {
   }
 
   responseChunk(routed: RoutedRequest, chunk: Uint8Array): void {
-    for (const p of this.#p.responseStreaming) p.responseStreaming(routed.request, chunk, routed.endpoint);
+    for (const p of this.#p.responseStreaming) {
+      try {
+        p.responseStreaming(routed.request, chunk, routed.endpoint);
+      } catch (err) {
+        throw pluginFailure(p.name, 'ResponseStreaming', err);
+      }
+    }
   }
 
   /**
@@ -320,7 +333,23 @@ export class Director {
     routed.done = true;
     if (routed.reservation) this.#p.tracker.release(routed.reservation);
     this.#releaseSecondary(routed);
-    for (const p of this.#p.responseComplete) p.responseComplete(routed.request, outcome, routed.endpoint);
-    this.#p.observer?.completed(routed, outcome, responseBytes);
+    // Every plugin hears of the end even when one throws; the first failure is counted and rethrown.
+    let failure: EppError | undefined;
+    for (const p of this.#p.responseComplete) {
+      try {
+        p.responseComplete(routed.request, outcome, routed.endpoint);
+      } catch (err) {
+        failure ??= pluginFailure(p.name, 'ResponseComplete', err);
+      }
+    }
+    const counted: RequestOutcome = failure && outcome.kind === 'success' ? { kind: 'error', code: ErrorCodes.INTERNAL, status: 500 } : outcome;
+    this.#p.observer?.completed(routed, counted, responseBytes);
+    if (failure) throw failure;
   }
+}
+
+/** A plugin's throw as the EPP's own error: internal (500), naming the plugin and where it ran. */
+function pluginFailure(plugin: string, point: string, err: unknown): EppError {
+  if (err instanceof EppError) return err;
+  return new EppError(ErrorCodes.INTERNAL, `plugin "${plugin}" failed in ${point}: ${err instanceof Error ? err.message : String(err)}`);
 }

@@ -131,7 +131,11 @@ export class ProcessStream {
   /** The proxy's side broke (cancel, error): whatever was routed and not finished is a disconnect. */
   onClosed(): void {
     if (this.#phase === 'finished') return;
-    this.#complete({ kind: 'disconnect' });
+    try {
+      this.#complete({ kind: 'disconnect' });
+    } catch (err) {
+      this.#fail(err); // the proxy is gone: logged and counted, nothing sent
+    }
   }
 
   /**
@@ -180,9 +184,13 @@ export class ProcessStream {
     this.#phase = 'parsing';
     routed.then(
       (r) => {
-        if (this.#phase !== 'parsing') return this.#director.complete(r, { kind: 'disconnect' });
-        this.#answerRoute(r, true);
-        this.#drainWaiting();
+        try {
+          if (this.#phase !== 'parsing') return this.#director.complete(r, { kind: 'disconnect' });
+          this.#answerRoute(r, true);
+          this.#drainWaiting();
+        } catch (err) {
+          this.#fail(err);
+        }
       },
       (err: unknown) => {
         if (this.#phase === 'parsing') this.#fail(err); // the error ends the stream; waiting messages go unanswered
@@ -307,11 +315,24 @@ export class ProcessStream {
     if (this.#o.log?.isLevelEnabled?.('debug')) this.#o.log.debug?.({ requestId: this.#routed.request.requestId, endpoint: this.#routed.endpoint.hostPort, outcome }, 'request ended');
   }
 
+  /**
+   * Ends the request with an ImmediateResponse for `err`. Never throws: whatever fails here (a plugin in
+   * the completion, an observer) is logged and stays with this stream. After the stream finished (a
+   * response plugin threw once the answer was complete) nothing more is sent; the failure is logged.
+   */
   #fail(err: unknown): void {
-    if (!this.#routed) this.#director.rejected(err);
+    const afterEnd = this.#phase === 'finished';
+    this.#phase = 'finished';
+    this.#body = [];
     const e = asEppError(err);
-    if (e.code === ErrorCodes.INTERNAL) this.#o.log?.warn({ err: e.message }, 'request failed inside the EPP');
+    try {
+      if (!this.#routed && !afterEnd) this.#director.rejected(err);
+    } catch (inner) {
+      this.#logInternal(inner);
+    }
+    if (e.code === ErrorCodes.INTERNAL) this.#logInternal(e);
     else if (this.#o.log?.isLevelEnabled?.('debug')) this.#o.log.debug?.({ code: e.code, reason: e.message.slice(0, 200) }, 'request refused');
+    if (afterEnd) return this.#io.end();
     const status = httpStatusOf(e.code);
     this.#io.send({
       immediateResponse: {
@@ -321,10 +342,19 @@ export class ProcessStream {
         details: e.code,
       },
     });
-    if (this.#routed) this.#complete({ kind: 'error', code: e.code, status });
-    this.#phase = 'finished';
-    this.#body = [];
+    if (this.#routed && !this.#routed.done) {
+      try {
+        this.#director.complete(this.#routed, { kind: 'error', code: e.code, status }, this.#response?.size ?? 0);
+      } catch (inner) {
+        this.#logInternal(inner);
+      }
+    }
     this.#io.end();
+  }
+
+  #logInternal(err: unknown): void {
+    const e = asEppError(err);
+    this.#o.log?.warn({ code: e.code, err: e.message, requestId: this.#routed?.request.requestId }, 'request failed inside the EPP');
   }
 }
 
