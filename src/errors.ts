@@ -20,6 +20,12 @@ export const ErrorCodes = {
   MODEL_SERVER_ERROR: 'EPP_MODEL_SERVER_ERROR',
   /** A bug or an unexpected failure inside the EPP. */
   INTERNAL: 'EPP_INTERNAL',
+  /** The proxy asked for an ext_proc body mode the EPP cannot route with (STREAMED, GRPC). */
+  UNSUPPORTED_BODY_MODE: 'EPP_UNSUPPORTED_BODY_MODE',
+  /** Every ext_proc stream slot is taken (--max-concurrent-streams). */
+  STREAMS_EXHAUSTED: 'EPP_STREAMS_EXHAUSTED',
+  /** The proxy sent nothing on a stream for longer than --stream-idle-timeout. */
+  STREAM_IDLE: 'EPP_STREAM_IDLE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -69,6 +75,9 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.SHED]: 429,
   [ErrorCodes.MODEL_SERVER_ERROR]: 500,
   [ErrorCodes.INTERNAL]: 500,
+  [ErrorCodes.UNSUPPORTED_BODY_MODE]: 500,
+  [ErrorCodes.STREAMS_EXHAUSTED]: 503,
+  [ErrorCodes.STREAM_IDLE]: 408,
 };
 
 /** The Go EPP's error names, as they appear in ImmediateResponse bodies and the `error_code` metric label. */
@@ -84,6 +93,9 @@ export const GO_ERROR_NAME: Readonly<Record<ErrorCode, GoErrorName>> = {
   [ErrorCodes.SHED]: 'InferencePoolResourceExhausted',
   [ErrorCodes.MODEL_SERVER_ERROR]: 'ModelServerError',
   [ErrorCodes.INTERNAL]: 'Internal',
+  [ErrorCodes.UNSUPPORTED_BODY_MODE]: 'Internal',
+  [ErrorCodes.STREAMS_EXHAUSTED]: 'ServiceUnavailable',
+  [ErrorCodes.STREAM_IDLE]: 'BadRequest',
 };
 
 export const httpStatusOf = (code: ErrorCode): number => HTTP_STATUS[code];

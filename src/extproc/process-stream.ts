@@ -157,12 +157,16 @@ export class ProcessStream {
     this.#receivedAt = performance.now();
     this.#headers = headerRecord(h.headers);
     this.#subset = this.#o.ignoreSubsetHint ? undefined : subsetHint(message, this.#headers);
+    if (!h.endOfStream && (this.#requestMode === BodySendMode.STREAMED || this.#requestMode === BodySendMode.GRPC)) {
+      // The route must ride on the headers answer, and in these modes that answer is due before the body.
+      throw new EppError(ErrorCodes.UNSUPPORTED_BODY_MODE, `request_body_mode ${modeName(this.#requestMode)} is not supported: the EPP needs the whole body before it can route; configure FULL_DUPLEX_STREAMED, BUFFERED or BUFFERED_PARTIAL`);
+    }
     const declared = Number(this.#headers['content-length']);
     if (declared > this.#o.maxBodyBytes) throw tooLarge(this.#o.maxBodyBytes, `declares ${declared} bytes`);
     if (h.endOfStream) return this.#answerRoute(this.#director.route({ headers: this.#headers, body: EMPTY, headerOnly: true, subset: this.#subset, receivedAt: this.#receivedAt }), false);
     this.#phase = 'request-body';
     // BUFFERED: Envoy waits for this answer before it sends the body; the route goes on the body answer.
-    if (this.#requestMode === BodySendMode.BUFFERED) this.#io.send({ requestHeaders: { response: {} } });
+    if (buffered(this.#requestMode)) this.#io.send({ requestHeaders: { response: {} } });
   }
 
   #onRequestBody(b: HttpBody): void {
@@ -171,6 +175,10 @@ export class ProcessStream {
     this.#bodyBytes += chunk.length;
     if (this.#bodyBytes > this.#o.maxBodyBytes) throw tooLarge(this.#o.maxBodyBytes, `is over ${this.#bodyBytes - chunk.length} bytes and growing`);
     if (chunk.length > 0) this.#body.push(chunk);
+    if (this.#requestMode === BodySendMode.BUFFERED_PARTIAL && !b.endOfStream) {
+      // The proxy's buffer filled: the rest of the body would go upstream without the EPP seeing it.
+      throw tooLarge(this.#bodyBytes, 'outgrew the proxy\'s BUFFERED_PARTIAL buffer (the EPP needs the whole body)');
+    }
     if (b.endOfStream) this.#routeWithBody();
   }
 
@@ -222,7 +230,7 @@ export class ProcessStream {
     const dynamicMetadata = lbMetadata(destination);
     if (!withBody) {
       this.#io.send({ requestHeaders: { response: common }, dynamicMetadata });
-    } else if (this.#requestMode === BodySendMode.BUFFERED) {
+    } else if (buffered(this.#requestMode)) {
       if (routed.bodyChanged) common.bodyMutation = { body: routed.body };
       this.#io.send({ requestBody: { response: common }, dynamicMetadata });
     } else {
@@ -260,11 +268,19 @@ export class ProcessStream {
     const chunk = b.body ?? EMPTY;
     const response = this.#response;
     if (this.#routed && chunk.length > 0) this.#director.responseChunk(this.#routed, chunk);
-    if (this.#responseMode === BodySendMode.BUFFERED) {
-      // One whole body: answer with a replacement only when it changed.
+    if (buffered(this.#responseMode)) {
+      // One whole body: answer with a replacement only when it changed. BUFFERED_PARTIAL may cut it short:
+      // a part is answered unchanged (what follows it never reaches the EPP).
       const out = response ? concat(response.push(chunk), b.endOfStream ? response.end() : EMPTY) : chunk;
-      const changed = out.length !== chunk.length || !Buffer.from(out).equals(Buffer.from(chunk));
+      const changed = b.endOfStream && (out.length !== chunk.length || !Buffer.from(out).equals(Buffer.from(chunk)));
       this.#io.send({ responseBody: { response: changed ? { bodyMutation: { body: out } } : {} } });
+    } else if (this.#responseMode === BodySendMode.STREAMED || this.#responseMode === BodySendMode.GRPC) {
+      // Each chunk is answered as it comes and goes on unchanged: usage is still read, nothing is renamed.
+      if (response) {
+        response.push(chunk);
+        if (b.endOfStream) response.end();
+      }
+      this.#io.send({ responseBody: { response: {} } });
     } else {
       const now = response ? response.push(chunk) : chunk;
       const tail = b.endOfStream && response ? response.end() : EMPTY;
@@ -286,10 +302,10 @@ export class ProcessStream {
    */
   #onResponseTrailers(trailers: HttpTrailers['trailers']): void {
     const response = this.#response;
-    if (response && !this.#responseEnded && this.#responseMode !== BodySendMode.BUFFERED) {
+    if (response && !this.#responseEnded && !buffered(this.#responseMode)) {
       this.#responseEnded = true;
       const rest = response.end();
-      if (rest.length > 0) for (const part of chunks(rest)) this.#io.send({ responseBody: { response: { bodyMutation: { streamedResponse: { body: part, endOfStream: false } } } } });
+      if (rest.length > 0 && this.#responseMode === BodySendMode.FULL_DUPLEX_STREAMED) for (const part of chunks(rest)) this.#io.send({ responseBody: { response: { bodyMutation: { streamedResponse: { body: part, endOfStream: false } } } } });
     }
     this.#io.send({ responseTrailers: {} });
     const grpcStatus = headerRecord(trailers)['grpc-status'];
@@ -357,6 +373,9 @@ export class ProcessStream {
     this.#o.log?.warn({ code: e.code, err: e.message, requestId: this.#routed?.request.requestId }, 'request failed inside the EPP');
   }
 }
+
+const buffered = (mode: number) => mode === BodySendMode.BUFFERED || mode === BodySendMode.BUFFERED_PARTIAL;
+const modeName = (mode: number) => Object.entries(BodySendMode).find(([, v]) => v === mode)?.[0] ?? String(mode);
 
 function tooLarge(limit: number, what: string): EppError {
   return new EppError(ErrorCodes.BODY_TOO_LARGE, `request body ${what}; the limit is ${limit} bytes`);

@@ -252,3 +252,32 @@ test('process stream: response trailers end a body that never said end_of_stream
     assert.deepEqual(calls.completed, [want], `grpc-status ${status}`);
   }
 });
+
+test('process stream: body modes other than FULL_DUPLEX_STREAMED and BUFFERED are supported or refused clearly', () => {
+  const mode = (request: number, response: number = BodySendMode.FULL_DUPLEX_STREAMED) => ({ protocolConfig: { requestBodyMode: request, responseBodyMode: response } });
+  const text = (m: ProcessingResponse | undefined) => Buffer.from(m?.immediateResponse?.body ?? []).toString();
+  // STREAMED / GRPC request bodies: the headers get an answer at once, a clear refusal.
+  for (const m of [BodySendMode.STREAMED, BodySendMode.GRPC]) {
+    const { sent, ended } = run([{ ...requestHeaders({}), ...mode(m) }]);
+    assert.deepEqual(kinds(sent), ['immediateResponse'], `mode ${m}`);
+    assert.equal(sent[0]!.immediateResponse!.status!.code, 500);
+    assert.match(text(sent[0]), /request_body_mode (STREAMED|GRPC) is not supported: the EPP needs the whole body before it can route/);
+    assert.equal(ended, 1);
+    // Header-only requests route in any mode.
+    assert.deepEqual(kinds(run([{ ...requestHeaders({}, true), ...mode(m) }]).sent), ['requestHeaders']);
+  }
+  // BUFFERED_PARTIAL: routed like BUFFERED when the body fits; a body the proxy cut short is a clear 413.
+  const partial = run([{ ...requestHeaders({}), ...mode(BodySendMode.BUFFERED_PARTIAL, BodySendMode.BUFFERED_PARTIAL) }, requestBody('{"model":"m","prompt":"x"}'), responseHeaders({ ':status': '200', 'content-type': 'application/json' }), responseBody('{"usage":{"prompt_tokens":2}}', true)]);
+  assert.deepEqual(kinds(partial.sent), ['requestHeaders', 'requestBody', 'responseHeaders', 'responseBody']);
+  assert.equal(partial.sent[1]!.requestBody?.response?.clearRouteCache, true, 'the route rides on the body answer');
+  assert.deepEqual(partial.calls.completed, ['success']);
+  const cut = run([{ ...requestHeaders({}), ...mode(BodySendMode.BUFFERED_PARTIAL) }, requestBody('{"model":"m","pro', false)]);
+  assert.deepEqual(kinds(cut.sent), ['requestHeaders', 'immediateResponse']);
+  assert.equal(cut.sent[1]!.immediateResponse!.status!.code, 413);
+  assert.match(text(cut.sent[1]), /BUFFERED_PARTIAL buffer/);
+  // STREAMED response bodies: every chunk answered as it comes, unchanged; usage still read.
+  const streamed = run([{ ...requestHeaders({}, true), ...mode(BodySendMode.FULL_DUPLEX_STREAMED, BodySendMode.STREAMED) }, responseHeaders({ ':status': '200', 'content-type': 'application/json' }), responseBody('{"usage":', false), responseBody('{"prompt_tokens":4}}', true)]);
+  assert.deepEqual(kinds(streamed.sent), ['requestHeaders', 'responseHeaders', 'responseBody', 'responseBody']);
+  assert.deepEqual(streamed.sent.slice(2).map((m) => m.responseBody!.response), [{}, {}]);
+  assert.deepEqual(streamed.calls.completed, ['success']);
+});
