@@ -56,6 +56,10 @@ const FLAGS = {
   'disable-endpoint-subset-filter': { kind: 'bool', default: 'false', help: 'Ignore the proxy\'s destination-endpoint subset hint: every endpoint of the pool is a candidate.' },
   'grpc-max-recv-msg-size': { kind: 'string', default: '64Mi', help: 'Largest ext_proc message received (e.g. 10MiB, 25MB).', check: sizeCheck },
   'grpc-max-send-msg-size': { kind: 'string', default: '64Mi', help: 'Largest ext_proc message sent (e.g. 10MiB, 25MB).', check: sizeCheck },
+  'max-concurrent-streams': { kind: 'int', default: '10000', help: 'Open ext_proc streams at most; one more is answered 503 at once (ours; 0 = no bound).' },
+  'stream-idle-timeout': { kind: 'duration', default: '10m', help: 'A stream on which the proxy sends nothing for this long is answered 408 and ended (ours; 0 = no limit).' },
+  'grpc-keepalive-time': { kind: 'duration', default: '30s', help: 'The ext_proc server pings an idle proxy connection this often (ours; 0 = never).' },
+  'grpc-keepalive-timeout': { kind: 'duration', default: '10s', help: 'A keepalive ping unanswered for this long closes the connection (ours).' },
   'resources-file': { kind: 'string', default: '', help: 'InferenceObjective / InferenceModelRewrite manifests to load without Kubernetes.' },
   v: { kind: 'int', default: '0', help: 'Log verbosity (0 info, 1+ debug).' },
 } as const satisfies Record<string, FlagSpec>;
@@ -97,6 +101,13 @@ export interface Options {
   grpcMaxRecvMsgSize: number;
   /** Bytes. */
   grpcMaxSendMsgSize: number;
+  maxConcurrentStreams: number;
+  /** Milliseconds; 0 = no limit. */
+  streamIdleTimeout: number;
+  /** Milliseconds; 0 = no keepalive pings. */
+  grpcKeepaliveTime: number;
+  /** Milliseconds. */
+  grpcKeepaliveTimeout: number;
   /** One line per Go EPP flag given that this EPP accepts but does not implement (logged once at start). */
   ignoredFlags: readonly string[];
   help: boolean;

@@ -94,6 +94,21 @@ const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}
 /** Scrape failures that say the pod itself is unreachable (not merely a bad metrics page). */
 const UNREACHABLE = /^(connection|timeout):/;
 
+/**
+ * gRPC keepalive for the ext_proc server: it pings an idle proxy connection (a dead peer is noticed and its
+ * streams released), and it accepts the proxy's own pings as often as every 10 s (grpc-js would otherwise
+ * answer pings more frequent than 5 minutes with GOAWAY).
+ */
+function keepalive(options: Options): grpc.ServerOptions {
+  if (options.grpcKeepaliveTime <= 0) return { 'grpc.http2.min_ping_interval_without_data_ms': 10_000 };
+  return {
+    'grpc.keepalive_time_ms': options.grpcKeepaliveTime,
+    'grpc.keepalive_timeout_ms': options.grpcKeepaliveTimeout,
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+  };
+}
+
 /** A port that cannot be had is a start-up error naming the flag that chose it. */
 async function listening<T>(flag: string, address: string, listen: () => Promise<T>): Promise<T> {
   try {
@@ -272,12 +287,16 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
         return problem !== undefined && UNREACHABLE.test(problem) && Date.now() - e.metrics.updateTime > options.metricsStalenessThreshold;
       },
     });
-    const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: options.maxRequestBodyBytes, ignoreSubsetHint: options.disableEndpointSubsetFilter, log });
+    const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: options.maxRequestBodyBytes, ignoreSubsetHint: options.disableEndpointSubsetFilter, log }, { maxStreams: options.maxConcurrentStreams, idleMs: options.streamIdleTimeout });
 
     if (options.enableCertReload && !(options.secureServing && options.certPath)) pluginLog.warn('--enable-cert-reload has no effect without --secure-serving and --cert-path');
     const tls = await serverCredentials({ secure: options.secureServing, certPath: options.certPath, ...(options.enableCertReload ? { reload: pluginLog } : {}) });
     if (tls.reloading) cleanups.push(() => tls.reloading?.close());
-    const grpcServer = new grpc.Server({ 'grpc.max_receive_message_length': options.grpcMaxRecvMsgSize, 'grpc.max_send_message_length': options.grpcMaxSendMsgSize });
+    const grpcServer = new grpc.Server({
+      'grpc.max_receive_message_length': options.grpcMaxRecvMsgSize,
+      'grpc.max_send_message_length': options.grpcMaxSendMsgSize,
+      ...keepalive(options),
+    });
     extProc.addTo(grpcServer);
     cleanups.push(
       () =>

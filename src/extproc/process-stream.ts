@@ -138,6 +138,12 @@ export class ProcessStream {
     }
   }
 
+  /** The proxy sent nothing for `idleMs`: the request is answered 408 (if it still can be) and ended. */
+  onIdle(idleMs: number): void {
+    if (this.#phase === 'finished') return;
+    this.#fail(new EppError(ErrorCodes.STREAM_IDLE, `no message from the proxy for ${idleMs} ms (--stream-idle-timeout)`));
+  }
+
   /**
    * The proxy half-closed: no more messages. What it already sent is still answered (a body on a worker
    * finishes, waiting messages are answered), then the stream ends; a request left unfinished then is a

@@ -5,7 +5,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Director } from '../director/director.js';
-import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, PROCESS_PATH, type ProcessingRequest, type ProcessingResponse } from './codec.js';
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, PROCESS_PATH, setHeader, type ProcessingRequest, type ProcessingResponse } from './codec.js';
+import { EppError, ErrorCodes, goErrorName, httpStatusOf } from '../errors.js';
 import { ProcessStream, type StreamOptions } from './process-stream.js';
 
 export const extProcServiceDefinition: grpc.ServiceDefinition = {
@@ -20,14 +21,35 @@ export const extProcServiceDefinition: grpc.ServiceDefinition = {
   },
 };
 
+export interface ServiceLimits {
+  /** Open streams at most; one more is refused at once with a 503 ImmediateResponse. 0 = no bound. */
+  readonly maxStreams: number;
+  /** A stream on which the proxy sends nothing for this long is answered 408 and ended. 0 = no limit. */
+  readonly idleMs: number;
+}
+
+export const DEFAULT_LIMITS: ServiceLimits = { maxStreams: 10_000, idleMs: 0 };
+
+interface Open {
+  readonly stream: ProcessStream;
+  lastMessageAt: number;
+  end(): void;
+}
+
 export class ExtProcService {
   readonly #director: Director;
   readonly #options: StreamOptions;
-  readonly #open = new Set<grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>>();
+  readonly #limits: ServiceLimits;
+  readonly #open = new Map<grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>, Open>();
+  /** One sweep enforces every stream's idle limit (no timer per stream). */
+  #sweep: NodeJS.Timeout | undefined;
+  #refused = 0;
+  #idled = 0;
 
-  constructor(director: Director, options: StreamOptions) {
+  constructor(director: Director, options: StreamOptions, limits: ServiceLimits = DEFAULT_LIMITS) {
     this.#director = director;
     this.#options = options;
+    this.#limits = limits;
   }
 
   /** Streams currently open. */
@@ -35,18 +57,32 @@ export class ExtProcService {
     return this.#open.size;
   }
 
+  /** Streams refused because every slot was taken, and streams ended for idling, since start. */
+  get refusedStreams(): number {
+    return this.#refused;
+  }
+
+  get idleStreams(): number {
+    return this.#idled;
+  }
+
   addTo(server: grpc.Server): void {
     server.addService(extProcServiceDefinition, { Process: (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => this.#process(call) });
   }
 
   #process(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>): void {
-    this.#open.add(call);
     let ended = false;
     const end = () => {
       if (ended) return;
       ended = true;
       call.end();
     };
+    if (this.#limits.maxStreams > 0 && this.#open.size >= this.#limits.maxStreams) {
+      this.#refused++;
+      call.on('error', () => {}); // the proxy may reset meanwhile; nothing to release
+      call.write(refusal(new EppError(ErrorCodes.STREAMS_EXHAUSTED, `every ext_proc stream slot is taken (--max-concurrent-streams ${this.#limits.maxStreams})`)));
+      return end();
+    }
     const stream = new ProcessStream(
       this.#director,
       {
@@ -57,23 +93,82 @@ export class ExtProcService {
       },
       this.#options,
     );
-    const closed = () => {
-      this.#open.delete(call);
-      stream.onClosed();
+    const open: Open = { stream, lastMessageAt: performance.now(), end };
+    this.#open.set(call, open);
+    this.#arm();
+    // Last line of defence: the stream contains its own failures, but nothing thrown in an event
+    // handler may reach the process.
+    const guarded = (what: string, f: () => void) => {
+      try {
+        f();
+      } catch (err) {
+        this.#options.log?.warn({ err: (err as Error)?.message ?? String(err) }, `ext_proc stream failed in ${what}`);
+        end();
+      }
     };
-    call.on('data', (m: ProcessingRequest) => stream.onMessage(m));
-    call.on('end', () => stream.onHalfClose());
+    const closed = () =>
+      guarded('close', () => {
+        this.#open.delete(call);
+        stream.onClosed();
+      });
+    call.on('data', (m: ProcessingRequest) =>
+      guarded('a message', () => {
+        open.lastMessageAt = performance.now();
+        stream.onMessage(m);
+      }),
+    );
+    call.on('end', () => guarded('half-close', () => stream.onHalfClose()));
     call.on('error', closed);
     call.on('cancelled', closed);
     call.on('close', closed);
     call.on('finish', () => this.#open.delete(call));
   }
 
+  #arm(): void {
+    if (this.#sweep || this.#limits.idleMs <= 0) return;
+    const every = Math.max(50, Math.min(1000, this.#limits.idleMs / 4));
+    this.#sweep = setInterval(() => this.#expireIdle(), every);
+    this.#sweep.unref();
+  }
+
+  #expireIdle(): void {
+    const now = performance.now();
+    for (const [call, open] of this.#open) {
+      if (open.stream.finished) {
+        if (call.destroyed) this.#open.delete(call);
+        continue;
+      }
+      if (now - open.lastMessageAt <= this.#limits.idleMs) continue;
+      this.#idled++;
+      this.#open.delete(call);
+      open.stream.onIdle(this.#limits.idleMs);
+      open.end();
+    }
+    if (this.#open.size === 0) {
+      clearInterval(this.#sweep);
+      this.#sweep = undefined;
+    }
+  }
+
   /** Ends every open stream (shutdown). */
   closeAll(): void {
-    for (const call of this.#open) {
+    for (const call of this.#open.keys()) {
       call.end();
     }
     this.#open.clear();
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
   }
+}
+
+/** A stream refused before it began: one ImmediateResponse in the EPP's error shape. */
+function refusal(e: EppError): ProcessingResponse {
+  return {
+    immediateResponse: {
+      status: { code: httpStatusOf(e.code) },
+      headers: { setHeaders: [setHeader('content-type', 'text/plain; charset=utf-8')] },
+      body: Buffer.from(`inference error: ${goErrorName(e.code)} - ${e.message}`),
+      details: e.code,
+    },
+  };
 }

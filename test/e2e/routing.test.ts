@@ -192,3 +192,32 @@ test('e2e routing: a pod that stops answering its scrapes stops drawing traffic 
     await fake.close();
   }
 });
+
+test('e2e streams: bounded (one over the limit is a 503 at once) and idle ones end with a 408, leaving nothing open', async () => {
+  const fake = await fakePods([{ waiting: 0 }]);
+  const t = await startTestEpp({ endpoints: fake.pods, args: ['--max-concurrent-streams=2', '--stream-idle-timeout=300ms'] });
+  try {
+    const quiet = [new Stream(t.client).send(requestHeaders({})), new Stream(t.client).send(requestHeaders({}))];
+    await until(() => t.epp.extProc.openStreams === 2, 'two streams open');
+    const third = new Stream(t.client).send(requestHeaders({}));
+    const refused = immediate(await third.responses(1));
+    assert.equal(refused?.status, 503);
+    assert.match(refused!.body, /^inference error: ServiceUnavailable - every ext_proc stream slot is taken \(--max-concurrent-streams 2\)/);
+    await until(() => third.ended, 'the refused stream ended');
+    // The two that sent headers and stopped: answered 408 once idle, and ended.
+    for (const q of quiet) {
+      const got = immediate(await q.responses(1));
+      assert.equal(got?.status, 408);
+      assert.match(got!.body, /no message from the proxy for 300 ms/);
+    }
+    await until(() => quiet.every((q) => q.ended) && t.epp.extProc.openStreams === 0, 'idle streams ended');
+    // A slot is free again.
+    const body = chat('m');
+    const next = new Stream(t.client).send(requestHeaders({})).send(requestBody(body));
+    assert.equal(destinationOf(await next.responses(2)), fake.pods[0]!.hostPort);
+    next.endSide();
+  } finally {
+    await t.close();
+    await fake.close();
+  }
+});
