@@ -12,6 +12,9 @@ test('every error code maps to the HTTP status and Go EPP name the edge reports'
     { code: ErrorCodes.MODEL_SERVER_ERROR, status: 500, go: 'ModelServerError' },
     { code: ErrorCodes.INTERNAL, status: 500, go: 'Internal' },
     { code: ErrorCodes.CONFIG_INVALID, status: 500, go: 'Internal' },
+    { code: ErrorCodes.UNSUPPORTED_BODY_MODE, status: 500, go: 'Internal' },
+    { code: ErrorCodes.STREAMS_EXHAUSTED, status: 503, go: 'ServiceUnavailable' },
+    { code: ErrorCodes.STREAM_IDLE, status: 408, go: 'BadRequest' },
   ];
   assert.deepEqual(new Set(cases.map((c) => c.code)), new Set(Object.values(ErrorCodes)), 'the table covers every code');
   for (const c of cases) {
