@@ -47,6 +47,12 @@ serveControl(
       return { ok: true };
     },
     metrics: async () => ({ text: await epp.metrics.metrics() }),
+    /** With --expose-gc: a full collection first, so heap figures compare across samples. */
+    gc: () => {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (gc) gc();
+      return { collected: gc !== undefined, rss: process.memoryUsage().rss, heapUsed: process.memoryUsage().heapUsed };
+    },
   },
   () => {
     rmSync(dir, { recursive: true, force: true });

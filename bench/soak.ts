@@ -5,8 +5,8 @@
  * the endpoints file and a spare one joins, one pod's metrics hang for 20 s, one serves garbage, one answers
  * 500; and 5% of the calls are cancelled by the client right after the routing answer. It holds that no call
  * fails but those the faults call for (the cancelled ones), that in-flight counts and open streams are
- * back to 0 at the end, and prints the RSS and heap slope after warm-up (the first minute, or 20% of a short
- * run). Exit code 1 when a check fails.
+ * back to 0 at the end, and prints the RSS and heap slope after warm-up (20% of the run, at least a minute,
+ * at most half), sampled every 10 s right after a full GC. Exit code 1 when a check fails.
  */
 import type { ChildProcess } from 'node:child_process';
 import { ask } from './child-control.js';
@@ -51,7 +51,7 @@ try {
   const names = ports.map((_p, i) => `pod-${i}`);
   let active = names.slice(0, ACTIVE).map((n, i) => [n, ports[i]!] as [string, number]);
   let spare = names.slice(ACTIVE).map((n, i) => [n, ports[ACTIVE + i]!] as [string, number]);
-  const epp = await spawnNode<{ grpcPort: number }>('./epp-server.js', [JSON.stringify(ports.slice(0, ACTIVE))], children, 30_000);
+  const epp = await spawnNode<{ grpcPort: number }>('./epp-server.js', [JSON.stringify(ports.slice(0, ACTIVE))], children, 30_000, process.env, ['--expose-gc']);
   const port = epp.info.grpcPort;
   const client = (o: Partial<ReplayOptions>, ms: number) =>
     spawnNode<ReplayResult>('./replay-client.js', [JSON.stringify({ port, promptBytes: PROMPT_BYTES, sharedBytes: SHARED, connections: 4, streams: 4, ...o })], children, ms).then((r) => r.info);
@@ -91,6 +91,7 @@ try {
       else if (mode === 'garbage') faults.garbage++;
       else faults.errors++;
     }
+    await ask(epp.child, 'gc'); // samples after a full GC: the slope is what stays, not the sawtooth
     const s = await ask<State>(epp.child, 'state');
     samples.push({ t: now / 1000, s });
     if (step % 6 === 0) console.log(`${(now / 60_000).toFixed(1).padStart(5)} min  RSS ${(s.rss / MiB).toFixed(1)} MiB  heap ${(s.heapUsed / MiB).toFixed(1)} MiB  in flight ${s.inFlight}  streams ${s.openStreams}  endpoints ${s.endpoints}`);
@@ -100,7 +101,7 @@ try {
   await sleep(3000);
   const end = await ask<State>(epp.child, 'state');
   const metrics = (await ask<{ text: string }>(epp.child, 'metrics')).text;
-  const warm = Math.min(60, (durationMs / 1000) * 0.2);
+  const warm = Math.min((durationMs / 1000) / 2, Math.max(60, (durationMs / 1000) * 0.2));
   const after = samples.filter((x) => x.t >= warm);
   const rssSlope = slope(after.map((x) => [x.t / 60, x.s.rss / MiB]));
   const heapSlope = slope(after.map((x) => [x.t / 60, x.s.heapUsed / MiB]));
@@ -109,7 +110,7 @@ try {
   console.log(`\n${result.requests} calls in ${result.seconds.toFixed(0)} s (${result.reqPerSec.toFixed(0)} req/s): ${result.ok} ok, ${result.cancelled} cancelled by the client, ${result.failed} failed, immediate responses ${JSON.stringify(result.immediate)}, ${result.reconnects} reconnects`);
   console.log(`latency p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms; faults: ${faults.moved} pods moved, ${faults.hung} hung, ${faults.garbage} garbage pages, ${faults.errors} 500s (20 s each)`);
   console.log(`at the end: in flight ${end.inFlight}, open streams ${end.openStreams}, endpoints ${end.endpoints}, RSS ${(end.rss / MiB).toFixed(1)} MiB, heap ${(end.heapUsed / MiB).toFixed(1)} MiB`);
-  console.log(`after warm-up (${warm.toFixed(0)} s): RSS slope ${rssSlope.toFixed(2)} MiB/min, heap slope ${heapSlope.toFixed(2)} MiB/min over ${after.length} samples (RSS ${(after[0]?.s.rss ?? 0) / MiB | 0} → ${(after.at(-1)?.s.rss ?? 0) / MiB | 0} MiB)`);
+  console.log(`after warm-up (${warm.toFixed(0)} s): RSS slope ${rssSlope.toFixed(2)} MiB/min, heap slope ${heapSlope.toFixed(2)} MiB/min over ${after.length} samples (RSS ${(after[0]?.s.rss ?? 0) / MiB | 0} → ${(after.at(-1)?.s.rss ?? 0) / MiB | 0} MiB, range ${Math.min(...after.map((x) => x.s.rss)) / MiB | 0}–${Math.max(...after.map((x) => x.s.rss)) / MiB | 0}; heap ${Math.min(...after.map((x) => x.s.heapUsed)) / MiB | 0}–${Math.max(...after.map((x) => x.s.heapUsed)) / MiB | 0} MiB)`);
   console.log('error counters:\n' + errors.map((l) => '  ' + l).join('\n'));
   const problems = [
     result.failed > 0 ? `${result.failed} calls failed (${result.errors.join('; ')})` : '',

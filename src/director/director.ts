@@ -247,7 +247,11 @@ export class Director {
     const unreachable = this.#p.unreachable;
     const reachable = (set: readonly Endpoint[]) => {
       if (!unreachable) return set;
-      const alive = set.filter((e) => !unreachable(e));
+      let first = 0; // no copy unless some endpoint is out
+      while (first < set.length && !unreachable(set[first]!)) first++;
+      if (first === set.length) return set;
+      const alive = set.slice(0, first);
+      for (let i = first + 1; i < set.length; i++) if (!unreachable(set[i]!)) alive.push(set[i]!);
       return alive.length > 0 ? alive : set;
     };
     const all = this.#p.snapshot().endpoints;

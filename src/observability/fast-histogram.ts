@@ -40,6 +40,8 @@ export class FastHistogram<L extends string = string> {
   readonly #labelNames: readonly L[];
   readonly #bounds: Float64Array;
   readonly #series = new Map<string, Series>();
+  /** label value → … → Series, one level per label name. */
+  #byValue = new Map<string, unknown>();
 
   constructor(o: FastHistogramOptions<L>) {
     this.name = o.name;
@@ -64,10 +66,35 @@ export class FastHistogram<L extends string = string> {
   }
 
   observe(labels: Readonly<Record<L, string>>, value: number): void {
-    this.bind(labels)(value);
+    if (!Number.isFinite(value)) return;
+    const s = this.#seriesFor(labels);
+    const bounds = this.#bounds;
+    let i = 0;
+    while (i < bounds.length && value > bounds[i]!) i++;
+    s.counts[i]!++;
+    s.sum += value;
+    s.count++;
   }
 
   #seriesFor(labels: Readonly<Record<L, string>>): Series {
+    // Per observation: nested maps by label value (no key string built); the flat map is for rendering.
+    const names = this.#labelNames;
+    let node = this.#byValue;
+    for (let i = 0; i < names.length - 1; i++) {
+      const v = String(labels[names[i]!]);
+      let next = node.get(v) as Map<string, unknown> | undefined;
+      if (!next) node.set(v, (next = new Map()));
+      node = next;
+    }
+    const last = names.length > 0 ? String(labels[names[names.length - 1]!]) : '';
+    const cached = node.get(last) as Series | undefined;
+    if (cached) return cached;
+    const s = this.#create(labels);
+    node.set(last, s);
+    return s;
+  }
+
+  #create(labels: Readonly<Record<L, string>>): Series {
     let key = '';
     for (const n of this.#labelNames) key += `${labels[n]}\u0000`;
     let s = this.#series.get(key);
@@ -108,6 +135,7 @@ export class FastHistogram<L extends string = string> {
     let key = '';
     for (const n of this.#labelNames) key += `${labels[n]}\u0000`;
     this.#series.delete(key);
+    this.#byValue = new Map(); // rebuilt lazily from #series (removal is rare: a pod leaving)
   }
 
   /** Zeroes every series in place, so recorders already bound keep counting into the live series. */
