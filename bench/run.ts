@@ -4,6 +4,7 @@ import { runExtractBench } from './extract.bench.js';
 import { runScrapeBench } from './scrape.bench.js';
 import { runParseOffloadBench } from './parse-offload.bench.js';
 import { runMemoryBench } from './memory.bench.js';
+import { runPrefixBench } from './prefix.bench.js';
 
 const fmt = (n: number) => n.toFixed(1).padStart(9);
 
@@ -13,6 +14,9 @@ console.log('endpoints   p50 µs    p99 µs   mean µs    cycles/s');
 for (const row of await runSchedulingBench()) {
   console.log(`${String(row.endpoints).padStart(9)}${fmt(row.p50us)} ${fmt(row.p99us)} ${fmt(row.meanUs)} ${row.opsPerSec.toFixed(0).padStart(10)}`);
 }
+
+const px = await runPrefixBench();
+console.log(`\nPrefix index: WebAssembly chain over a 4 KB prompt ${px.chain4kbUs.toFixed(1)} µs; match + learn per request on 64 full, evicting LRUs (48 new blocks of 64): ${px.compactChurnUs.toFixed(1)} µs typed arrays, ${px.referenceChurnUs.toFixed(1)} µs the Map-per-endpoint index it replaced`);
 
 const ex = await runExtractBench();
 console.log(`\nMetrics extraction, vLLM page of ${ex.pageKB.toFixed(1)} KB: p50 ${ex.p50us.toFixed(1)} µs per page, ${ex.coreAt2000PagesPerSec.toFixed(3)} core at 2,000 pages/s (100 pods every 50 ms)`);
