@@ -93,8 +93,6 @@ function bind(server: grpc.Server, address: string, credentials: grpc.ServerCred
 
 const hostPort = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
 
-/** Scrape failures that say the pod itself is unreachable (not merely a bad metrics page). */
-const UNREACHABLE = /^(connection|timeout):/;
 
 /**
  * gRPC keepalive for the ext_proc server: it pings an idle proxy connection (a dead peer is noticed and its
@@ -284,12 +282,7 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
       observer: new PromRequestObserver(metrics),
       newRequestId: randomUUID,
       ...(offload ? { offload } : {}),
-      unreachable: (e) => {
-        // Fresh metrics first: the common case costs one clock read, no lookup.
-        if (Date.now() - e.metrics.updateTime <= options.metricsStalenessThreshold) return false;
-        const problem = dataLayer.scrapeProblem(e.key);
-        return problem !== undefined && UNREACHABLE.test(problem);
-      },
+      unreachable: (e) => dataLayer.unroutable(e),
     });
     const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: options.maxRequestBodyBytes, ignoreSubsetHint: options.disableEndpointSubsetFilter, log }, { maxStreams: options.maxConcurrentStreams, idleMs: options.streamIdleTimeout });
 

@@ -57,6 +57,8 @@ interface Loop {
   timer: NodeJS.Timeout | undefined;
   stopped: boolean;
   problem: string | undefined;
+  /** How the last scrape ended (undefined before the first). */
+  outcome: ScrapeOutcome | undefined;
   scrapes: number;
   client: PageClient | undefined;
 }
@@ -80,7 +82,7 @@ export class MetricsCollector {
     for (const key of [...this.#loops.keys()]) if (!live.has(key)) this.#stop(key);
     for (const e of endpoints) {
       if (this.#loops.has(e.key)) continue;
-      const loop: Loop = { key: e.key, metadata: undefined, timer: undefined, stopped: false, problem: undefined, scrapes: 0, client: undefined };
+      const loop: Loop = { key: e.key, metadata: undefined, timer: undefined, stopped: false, problem: undefined, outcome: undefined, scrapes: 0, client: undefined };
       this.#loops.set(e.key, loop);
       this.#run(loop);
     }
@@ -91,6 +93,11 @@ export class MetricsCollector {
       clearInterval(this.#sweep);
       this.#sweep = undefined;
     }
+  }
+
+  /** How the endpoint's last scrape ended, typed; undefined before the first. */
+  lastOutcome(key: string): ScrapeOutcome | undefined {
+    return this.#loops.get(key)?.outcome;
   }
 
   /** Why an endpoint's last scrape failed; undefined when it succeeded (or has not run). */
@@ -160,6 +167,7 @@ export class MetricsCollector {
   #finish(loop: Loop, problem: string | undefined, seconds: number, outcome: ScrapeOutcome): void {
     if (loop.metadata) this.#options.observer?.scraped(loop.metadata, seconds, outcome);
     loop.scrapes++;
+    loop.outcome = outcome;
     if (problem !== loop.problem) {
       loop.problem = problem;
       this.#options.onStateChange?.(loop.key, problem);

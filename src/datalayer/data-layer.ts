@@ -13,7 +13,7 @@ import { isMetricsMapper, isMetricsSource } from '../framework/datalayer.js';
 import { ConfigError } from '../errors.js';
 import { EndpointStore } from './endpoint-store.js';
 import { MetricsCollector, type CollectorOptions, type ScrapeObserver } from './collector.js';
-import { staleReason } from './staleness.js';
+import { isStale, staleReason, unroutable } from './staleness.js';
 
 export interface DataLayerOptions {
   readonly tracker: LoadLedger;
@@ -37,6 +37,8 @@ export interface DataLayer {
   staleReason(endpoint: Endpoint): string | undefined;
   /** Why the endpoint's last scrape failed, or undefined. */
   scrapeProblem(key: string): string | undefined;
+  /** Its last scrape failed (any kind) and its metrics are stale: leave it out of the candidates. */
+  unroutable(endpoint: Endpoint): boolean;
   close(): Promise<void>;
 }
 
@@ -98,6 +100,8 @@ export async function startDataLayer(config: LoadedConfig, options: DataLayerOpt
     sink,
     staleReason: (e) => staleReason(e, now(), options.stalenessMs, collector?.problem(e.key)),
     scrapeProblem: (key) => collector?.problem(key),
+    // Fresh metrics first: the common case costs one clock read, no lookup.
+    unroutable: (e) => isStale(e, now(), options.stalenessMs) && unroutable(e, collector?.lastOutcome(e.key), now(), options.stalenessMs),
     close: async () => {
       await discovery?.stop();
       await collector?.close();
