@@ -15,6 +15,9 @@ const FLAGS = {
   'max-lora': { kind: 'int', default: '2', help: 'LoRA adapter slots per server.' },
   'decode-ms-per-token': { kind: 'int', default: '5', help: 'Decode time per output token (ms).' },
   'prefill-tokens-per-second': { kind: 'int', default: '20000', help: 'Prefill speed for uncached prompt tokens.' },
+  'num-gpu-blocks': { kind: 'int', default: '2048', help: 'KV cache size per server, in blocks (vLLM --num-gpu-blocks-override).' },
+  'block-size': { kind: 'int', default: '16', help: 'Tokens per KV block (vLLM --block-size).' },
+  'max-model-len': { kind: 'int', default: '0', help: 'Longest prompt + output in tokens; longer requests get 400 (vLLM --max-model-len); 0 = the whole KV cache.' },
 } as const satisfies Record<string, FlagSpec>;
 
 await runCli('epp-sim', async () => {
@@ -34,6 +37,9 @@ await runCli('epp-sim', async () => {
       maxLora: Number(values.get('max-lora')),
       decodeMsPerToken: Number(values.get('decode-ms-per-token')),
       prefillTokensPerSecond: Number(values.get('prefill-tokens-per-second')),
+      numGpuBlocks: Number(values.get('num-gpu-blocks')),
+      blockTokens: Number(values.get('block-size')),
+      maxModelLen: Number(values.get('max-model-len')),
     });
     for (const s of pool.servers) process.stdout.write(`${s.name} ${s.url}  (POST /v1/completions, /v1/chat/completions; GET /v1/models, /metrics)\n`);
     const stop = () => void pool.close().then(() => process.exit(0));

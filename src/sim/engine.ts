@@ -6,6 +6,7 @@
  */
 import { chainHashes, xxh64 } from '../plugins/approx-prefix-cache-producer/xxh64.js';
 import { KvCache } from './kv-cache.js';
+import { ConfigError } from '../errors.js';
 
 export interface EngineOptions {
   readonly model: string;
@@ -17,6 +18,8 @@ export interface EngineOptions {
   readonly decodeMsPerToken: number;
   readonly maxLora: number;
   readonly loraLoadMs: number;
+  /** Prompt + output tokens a request may ask for (vLLM's max_model_len); 0 = the whole KV cache. */
+  readonly maxModelLen: number;
 }
 
 export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
@@ -29,7 +32,14 @@ export const DEFAULT_ENGINE_OPTIONS: EngineOptions = {
   decodeMsPerToken: 5,
   maxLora: 2,
   loraLoadMs: 50,
+  maxModelLen: 0,
 };
+
+/** A request the model cannot take (vLLM's 400 BadRequestError). */
+export class SimRequestError extends Error {}
+
+/** The request's client went away; it left the queue or the batch. */
+export class SimCancelled extends Error {}
 
 export interface SimRequest {
   readonly prompt: Uint8Array;
@@ -38,6 +48,8 @@ export interface SimRequest {
   readonly adapter?: string;
   /** Called once per generated token, after the first token's prefill. */
   readonly onToken?: (index: number) => void;
+  /** Aborting takes the request out of the queue or the running batch (its KV blocks are released). */
+  readonly signal?: AbortSignal;
 }
 
 export interface SimResult {
@@ -55,6 +67,8 @@ interface Job {
   readonly enqueuedAt: number;
   readonly resolve: (r: SimResult) => void;
   readonly reject: (e: Error) => void;
+  /** Set once the job runs: stops it and gives its resources back. */
+  stop?: () => void;
 }
 
 export class SimEngine {
@@ -72,7 +86,11 @@ export class SimEngine {
   #closed = false;
 
   constructor(options: Partial<EngineOptions> = {}) {
-    this.options = { ...DEFAULT_ENGINE_OPTIONS, ...options };
+    const merged = { ...DEFAULT_ENGINE_OPTIONS, ...options };
+    const capacity = merged.numGpuBlocks * merged.blockTokens;
+    // As vLLM refuses to start when max_model_len does not fit the KV cache: a request it admits must fit an empty cache.
+    if (merged.maxModelLen > capacity) throw new ConfigError('--max-model-len', `max model length ${merged.maxModelLen} is larger than the KV cache holds (${merged.numGpuBlocks} blocks × ${merged.blockTokens} tokens = ${capacity})`);
+    this.options = { ...merged, maxModelLen: merged.maxModelLen || capacity };
     this.kv = new KvCache(this.options.numGpuBlocks);
   }
 
@@ -80,12 +98,25 @@ export class SimEngine {
     return this.#timers.size;
   }
 
+  /** vLLM's message when prompt + output exceed the model length, else undefined. */
+  refusal(promptBytes: number, maxTokens: number): string | undefined {
+    const promptTokens = Math.ceil(promptBytes / 4);
+    const max = this.options.maxModelLen;
+    if (promptTokens + maxTokens <= max) return undefined;
+    return `This model's maximum context length is ${max} tokens. However, you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`;
+  }
+
   submit(request: SimRequest): Promise<SimResult> {
     if (this.#closed) return Promise.reject(new Error('engine closed'));
+    const refused = this.refusal(request.prompt.length, request.maxTokens);
+    if (refused) return Promise.reject(new SimRequestError(refused));
+    if (request.signal?.aborted) return Promise.reject(new SimCancelled('cancelled'));
     const blockBytes = this.options.blockTokens * 4;
     const hashes = chainHashes(request.prompt, blockBytes, Infinity, xxh64(new TextEncoder().encode(request.adapter ?? this.options.model)));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request, hashes: hashes.subarray(0, Math.floor(request.prompt.length / blockBytes)), enqueuedAt: performance.now(), resolve, reject });
+      const job: Job = { request, hashes: hashes.subarray(0, Math.floor(request.prompt.length / blockBytes)), enqueuedAt: performance.now(), resolve, reject };
+      request.signal?.addEventListener('abort', () => this.#cancel(job), { once: true });
+      this.waiting.push(job);
       this.#schedule();
     });
   }
@@ -99,12 +130,23 @@ export class SimEngine {
     this.#active.clear();
   }
 
-  #later(ms: number, fn: () => void): void {
+  #later(ms: number, fn: () => void): NodeJS.Timeout {
     const t = setTimeout(() => {
       this.#timers.delete(t);
       fn();
     }, ms);
     this.#timers.add(t);
+    return t;
+  }
+
+  /** A cancelled request leaves the queue, or stops running and frees its blocks; the queue moves on. */
+  #cancel(job: Job): void {
+    const i = this.waiting.indexOf(job);
+    if (i >= 0) this.waiting.splice(i, 1);
+    else if (this.#active.has(job)) job.stop?.();
+    else return;
+    job.reject(new SimCancelled('cancelled'));
+    this.#schedule();
   }
 
   #schedule(): void {
@@ -153,14 +195,28 @@ export class SimEngine {
     const queueMs = performance.now() - job.enqueuedAt;
     const ttftMs = prefillMs + this.options.decodeMsPerToken;
     let produced = 0;
-    const step = () => {
-      request.onToken?.(produced);
-      produced++;
-      if (produced < request.maxTokens) return this.#later(this.options.decodeMsPerToken, step);
+    let timer: NodeJS.Timeout | undefined;
+    const release = () => {
       this.running--;
       this.#active.delete(job);
       this.kv.release(hashes, outputBlocks);
       if (request.adapter) this.loadedAdapters.set(request.adapter, (this.loadedAdapters.get(request.adapter) ?? 1) - 1);
+    };
+    job.stop = () => {
+      if (timer) {
+        clearTimeout(timer);
+        this.#timers.delete(timer);
+      }
+      release();
+    };
+    const step = () => {
+      request.onToken?.(produced);
+      produced++;
+      if (produced < request.maxTokens) {
+        timer = this.#later(this.options.decodeMsPerToken, step);
+        return;
+      }
+      release();
       this.stats.promptTokens += promptTokens;
       this.stats.generationTokens += produced;
       this.stats.success++;
@@ -168,6 +224,6 @@ export class SimEngine {
       job.resolve({ promptTokens, cachedTokens, completionTokens: produced, ttftMs, queueMs });
       this.#schedule();
     };
-    this.#later(ttftMs, step);
+    timer = this.#later(ttftMs, step);
   }
 }

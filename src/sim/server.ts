@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SimEngine, type EngineOptions, type SimResult } from './engine.js';
+import { SimCancelled, SimEngine, type EngineOptions, type SimResult } from './engine.js';
 import { renderMetrics, type Flavor } from './metrics-page.js';
 import { handleRender, isRenderPath } from './render.js';
 
@@ -66,12 +66,20 @@ async function handleGeneration(engine: SimEngine, res: http.ServerResponse, cha
   const id = `cmpl-${Math.random().toString(36).slice(2, 10)}`;
   const object = chat ? 'chat.completion' : 'text_completion';
   const piece = (i: number) => `tok${i} `;
+  const encoded = new TextEncoder().encode(prompt);
+  const refused = engine.refusal(encoded.length, maxTokens);
+  if (refused) return sendError(res, 400, refused);
   let aborted = false;
-  res.on('close', () => (aborted = !res.writableFinished));
+  const cancel = new AbortController();
+  res.on('close', () => {
+    aborted = !res.writableFinished;
+    if (aborted) cancel.abort(); // the client left: the request leaves the queue (or the batch)
+  });
   if (stream) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const result = await engine.submit({
-    prompt: new TextEncoder().encode(prompt),
+    prompt: encoded,
     maxTokens,
+    signal: cancel.signal,
     ...(adapter ? { adapter } : {}),
     onToken: (i) => {
       if (!stream || aborted) return;
@@ -119,6 +127,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
       if (size > MAX_BODY) return sendError(res, 413, 'request body too large');
       if (render) return void handleRender(res, path, Buffer.concat(chunks).toString('utf8'), [engine.options.model, ...engine.options.adapters], options.tokenizerPath);
       handleGeneration(engine, res, chat, Buffer.concat(chunks).toString('utf8')).catch((err: Error) => {
+        if (err instanceof SimCancelled) return;
         if (!res.headersSent) sendError(res, 503, err.message, 'ServiceUnavailableError');
         else res.destroy();
       });

@@ -118,3 +118,41 @@ test('close fails queued work, clears every timer and stops listening', async ()
   assert.equal(server.engine.pendingTimers, 0);
   await assert.rejects(fetch(`${server.url}/metrics`));
 });
+
+test('a prompt over the model length gets vLLM\'s 400 and the server keeps serving; a client that leaves takes its request out of the queue', async () => {
+  const server = await startSimServer({ numGpuBlocks: 64, blockTokens: 16, maxRunning: 1, decodeMsPerToken: 20 });
+  try {
+    assert.equal(server.engine.options.maxModelLen, 1024, 'the model length defaults to the whole KV cache');
+    const post = (body: object, signal?: AbortSignal) => fetch(`${server.url}/v1/completions`, { method: 'POST', body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+    const long = await post({ model: 'sim-model', prompt: 'x'.repeat(8000), max_tokens: 16 });
+    assert.equal(long.status, 400);
+    const error = (await long.json()) as { message: string; type: string; code: number };
+    assert.equal(error.type, 'BadRequestError');
+    assert.match(error.message, /^This model's maximum context length is 1024 tokens\. However, you requested 2016 tokens \(2000 in the messages, 16 in the completion\)/);
+    const streamed = await post({ model: 'sim-model', prompt: 'x'.repeat(8000), max_tokens: 16, stream: true });
+    assert.equal(streamed.status, 400, 'refused before any stream starts');
+    await streamed.text();
+
+    // One request runs (maxRunning 1) for a while; a second waits, then its client leaves.
+    const busy = post({ model: 'sim-model', prompt: 'hello', max_tokens: 40 });
+    await until(() => server.engine.running === 1, 'the first request running');
+    const leaving = new AbortController();
+    const waiting = post({ model: 'sim-model', prompt: 'hi', max_tokens: 1 }, leaving.signal).catch((e: Error) => e);
+    await until(() => server.engine.waiting.length === 1, 'the second request queued');
+    leaving.abort();
+    assert.ok((await waiting) instanceof Error);
+    await until(() => server.engine.waiting.length === 0, 'the cancelled request to leave the queue');
+    // A running request whose client leaves frees its slot and its blocks.
+    const running = new AbortController();
+    const busyAgain = post({ model: 'sim-model', prompt: 'again', max_tokens: 1000 }, running.signal).catch((e: Error) => e);
+    assert.equal((await busy).status, 200);
+    await until(() => server.engine.running === 1, 'the long request running');
+    running.abort();
+    await busyAgain;
+    await until(() => server.engine.running === 0 && server.engine.kv.usedBlocks === 0, 'its slot and blocks freed');
+    const after = await post({ model: 'sim-model', prompt: 'still there?', max_tokens: 2 });
+    assert.equal(after.status, 200);
+  } finally {
+    await server.close();
+  }
+});
