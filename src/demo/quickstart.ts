@@ -5,14 +5,14 @@
  * gateway on :8080 that plays Envoy's part (ext_proc client of the EPP, reverse proxy to the chosen pod).
  * A dozen requests go through the gateway first, so a newcomer sees prefix affinity at work; then it keeps
  * serving for curl until Ctrl-C. EPP flags work as usual (`npm start -- --grpc-port=9102`); a config given
- * with --config-file replaces the default scheduling, and the simulated pool is added to it.
+ * with --config-file runs as it is, the simulated pool handed to the EPP as its discovery (unless the config
+ * names its own). Any start-up failure stops what had started and exits non-zero.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { parseArgs, usage } from '../cli.js';
-import { readConfigText } from '../config/loader.js';
+import { parseGoFlags, flagUsage, type FlagSpec } from '../go-flags.js';
+import type { DiscoverySink, EndpointDiscovery } from '../framework/discovery.js';
+import type { SimPool } from '../sim/server.js';
 import { createLogger } from '../observability/logger.js';
 import { startEpp } from '../epp.js';
 import { startSimPool } from '../sim/server.js';
@@ -20,6 +20,42 @@ import { startGateway } from '../gateway/gateway.js';
 import { DESTINATION_HEADER } from '../extproc/epp-protocol.js';
 import { runCli } from '../run-cli.js';
 import { ConfigError } from '../errors.js';
+import { versionLine } from '../version.js';
+
+/** The demo's own flags (the simulated pods); every other flag is the EPP's. */
+const DEMO_FLAGS = {
+  'sim-num-gpu-blocks': { kind: 'int', default: '16384', help: 'KV cache per simulated pod, in 16-token blocks (room for prompts of a few hundred KB).' },
+  'sim-max-model-len': { kind: 'int', default: '0', help: 'Longest prompt + output per simulated pod in tokens; longer get 400; 0 = the whole KV cache.' },
+} as const satisfies Record<string, FlagSpec>;
+
+/** Splits argv into the demo's flags and the EPP's. */
+function splitArgs(argv: readonly string[]): { demo: string[]; epp: string[] } {
+  const demo: string[] = [];
+  const epp: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!.replace(/^--?/, '').split('=')[0]!;
+    if (!(name in DEMO_FLAGS)) {
+      epp.push(argv[i]!);
+      continue;
+    }
+    demo.push(argv[i]!);
+    if (!argv[i]!.includes('=') && i + 1 < argv.length) demo.push(argv[++i]!);
+  }
+  return { demo, epp };
+}
+
+/** The simulated pool as the EPP's discovery: no file, no config edit. */
+function simDiscovery(pool: SimPool): EndpointDiscovery {
+  return {
+    type: 'simulated-pool',
+    name: 'simulated-pool',
+    async start(sink: DiscoverySink) {
+      for (const s of pool.servers) sink.upsert({ name: s.name, namespace: 'default', address: s.address, port: s.port, labels: {} });
+      sink.ready();
+    },
+    async stop() {},
+  };
+}
 
 const MODEL = 'demo-model';
 const GATEWAY_PORT = Number(process.env['GATEWAY_PORT'] ?? 8080);
@@ -31,27 +67,43 @@ function prompts(count: number): string[] {
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
-  if (options.help) return void process.stdout.write(usage());
+  const split = splitArgs(process.argv.slice(2));
+  const options = parseArgs(split.epp);
+  if (options.help) return void process.stdout.write(usage() + flagUsage('npm start -- (demo flags)', DEMO_FLAGS).split('\n').slice(1).join('\n'));
+  if (options.version) return void process.stdout.write(versionLine('epp'));
+  const demo = parseGoFlags(split.demo, DEMO_FLAGS).values;
   const log = createLogger(options.verbosity);
-  const pool = await startSimPool(4, { model: MODEL, decodeMsPerToken: 2, prefillTokensPerSecond: 10_000 });
-  const dir = mkdtempSync(join(tmpdir(), 'epp-quickstart-'));
-  const endpointsFile = join(dir, 'endpoints.yaml');
-  writeFileSync(endpointsFile, `endpoints:\n${pool.servers.map((s) => `- {name: ${s.name}, address: ${s.address}, port: ${s.port}}`).join('\n')}\n`);
-  const base = readConfigText({ configFile: options.configFile || undefined, configText: options.configText || undefined }).text;
-  const discovery = `plugins:\n- type: file-discovery\n  parameters: {path: ${JSON.stringify(endpointsFile)}}\n`;
-  const configText = `${base.replace(/^plugins:\s*\n/m, discovery)}\ndataLayer:\n  discovery: {pluginRef: file-discovery}\n`;
-  // The demo talks to the EPP over loopback in plaintext unless --secure-serving is given explicitly.
-  const secure = process.argv.some((a) => a.startsWith('--secure-serving')) && options.secureServing;
-  const epp = await startEpp({ ...options, configFile: '', configText, secureServing: secure }, log, { host: '127.0.0.1' });
-  const credentials = epp.certificatePem ? grpc.credentials.createSsl(Buffer.from(epp.certificatePem)) : grpc.credentials.createInsecure();
-  let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
+  // Ctrl-C is honoured from the start (during the warm-up requests too), not only once serving.
+  let interrupted = false;
+  const interrupt = new Promise<void>((resolve) => {
+    const stop = () => ((interrupted = true), resolve());
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  // Everything started is stopped again in reverse order, on Ctrl-C and on any start-up failure alike.
+  const stops: (() => Promise<void>)[] = [];
   try {
+    const pool = await startSimPool(4, {
+      model: MODEL,
+      decodeMsPerToken: 2,
+      prefillTokensPerSecond: 50_000,
+      numGpuBlocks: Number(demo.get('sim-num-gpu-blocks')),
+      maxModelLen: Number(demo.get('sim-max-model-len')),
+    });
+    stops.push(() => pool.close());
+    // The demo talks to the EPP over loopback in plaintext unless --secure-serving is given explicitly.
+    const secure = split.epp.some((a) => /^--?secure-serving/.test(a)) && options.secureServing;
+    const epp = await startEpp({ ...options, secureServing: secure }, log, { host: '127.0.0.1', discovery: simDiscovery(pool) });
+    stops.push(() => epp.close());
+    if (epp.dataLayer.discovery?.type !== 'simulated-pool') log.warn(`the config names its own discovery (dataLayer.discovery "${epp.dataLayer.discovery?.name}"): the simulated pool is not used`);
+    const credentials = epp.certificatePem ? grpc.credentials.createSsl(Buffer.from(epp.certificatePem)) : grpc.credentials.createInsecure();
+    let gateway: Awaited<ReturnType<typeof startGateway>>;
     try {
       gateway = await startGateway({ port: GATEWAY_PORT, host: '127.0.0.1', eppTarget: `localhost:${epp.grpcPort}`, credentials, log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
     } catch (err) {
       throw new ConfigError('GATEWAY_PORT', `the demo gateway cannot listen on 127.0.0.1:${GATEWAY_PORT} (${(err as Error).message}); set GATEWAY_PORT to another port`);
     }
+    stops.push(() => gateway.close());
     const say = (line: string) => process.stdout.write(line + '\n');
     say(`simulated pool: ${pool.servers.map((s) => `${s.name} ${s.address}:${s.port}`).join(', ')}`);
     say(`EPP: ext_proc on :${epp.grpcPort}, health on :${epp.healthPort}, metrics on http://localhost:${epp.metricsPort}/metrics; gateway on http://localhost:${gateway.port}\n`);
@@ -59,6 +111,7 @@ async function main(): Promise<void> {
     while (epp.dataLayer.store.snapshot().endpoints.some((e) => e.metrics.updateTime === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     const names = new Map(pool.servers.map((s) => [`${s.address}:${s.port}`, s.name]));
     for (const [i, prompt] of prompts(12).entries()) {
+      if (interrupted) break;
       const res = await fetch(`http://localhost:${gateway.port}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, prompt, max_tokens: 8 }) });
       const chosen = res.headers.get(DESTINATION_HEADER) ?? '?';
       const text = await res.text();
@@ -73,15 +126,16 @@ async function main(): Promise<void> {
   curl -i localhost:${gateway.port}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"${MODEL}","messages":[{"role":"user","content":"hello"}]}'
   curl -N localhost:${gateway.port}/v1/chat/completions -d '{"model":"${MODEL}","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello"}]}'
   curl -s localhost:${epp.metricsPort}/metrics | grep inference_objective_request_total`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await interrupt;
   } finally {
-    await gateway?.close();
-    await epp.close();
-    await pool.close();
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
   }
 }
 
-await runCli('epp', main);
+await runCli('npm start', main).catch((err: unknown) => {
+  process.stderr.write(`npm start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
+// Nothing is left to wait for: leave now rather than on some straggling handle.
+process.exit(process.exitCode ?? 0);
+
