@@ -44,6 +44,7 @@ import { serverCredentials } from './server/tls.js';
 import { startMetricsServer, type MetricsAuthorizer } from './server/metrics-server.js';
 import { MetricsAuth } from './kube/metrics-auth.js';
 import { pluginOf } from './config/plugin-ref.js';
+import { featureGateWarnings, parserRefOf } from './config/unbuilt.js';
 import { ConfigError } from './errors.js';
 import type { PluginServices } from './framework/plugin.js';
 import type { EndpointDiscovery } from './framework/discovery.js';
@@ -196,8 +197,10 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
   const config = loadConfig({ configFile: options.configFile || undefined, configText: options.configText || undefined }, registry, services, pluginLog);
   onConfig(config);
 
+  for (const line of featureGateWarnings(config.featureGates)) log.warn(line);
+  const parserRef = parserRefOf(config.raw, pluginLog.warn);
   const parser: RequestParser =
-    (config.raw.parser ? pluginOf(config, config.raw.parser.pluginRef, 'parser.pluginRef', isRequestParser, 'a request parser') : undefined) ??
+    (parserRef ? pluginOf(config, parserRef.ref, parserRef.path, isRequestParser, 'a request parser') : undefined) ??
     (openaiParser.factory(openaiParser.type, undefined, { warn: pluginLog.warn, plugin: () => undefined, services }) as RequestParser);
   const saturation: SaturationDetector =
     (config.raw.saturationDetector?.pluginRef
