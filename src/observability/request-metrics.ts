@@ -12,7 +12,26 @@ const DURATION_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 
 const SIZE_BUCKETS = [64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576, 2097152, 4194304, 8388608, 16777216, 33554432, 67108864, 134217728, 268435456, 536870912, 1073741824];
 const TOKEN_BUCKETS = [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32778, 65536, 131072, 262144, 524288, 1048576];
 
+/**
+ * Model names come from clients, so label values are bounded: the first `limit` distinct names keep their
+ * own series; any later new name is counted under `other`.
+ */
+export class BoundedLabels {
+  readonly #seen = new Set<string>();
+  constructor(readonly limit: number, readonly overflow = 'other') {}
+
+  of(name: string): string {
+    if (name === '' || this.#seen.has(name)) return name;
+    if (this.#seen.size >= this.limit) return this.overflow;
+    this.#seen.add(name);
+    return name;
+  }
+}
+
+export const MODEL_LABEL_LIMIT = 200;
+
 export class PromRequestObserver implements RequestObserver {
+  readonly #models: BoundedLabels;
   readonly #total: Counter<'model_name' | 'target_model_name' | 'priority'>;
   readonly #errors: Counter<'model_name' | 'target_model_name' | 'error_code'>;
   readonly #duration: FastHistogram<'model_name' | 'target_model_name'>;
@@ -23,7 +42,8 @@ export class PromRequestObserver implements RequestObserver {
   readonly #cachedTokens: FastHistogram<'model_name' | 'target_model_name'>;
   readonly #running: Gauge<'model_name'>;
 
-  constructor(registry: PromRegistry) {
+  constructor(registry: PromRegistry, modelLabelLimit = MODEL_LABEL_LIMIT) {
+    this.#models = new BoundedLabels(modelLabelLimit);
     const labels = ['model_name', 'target_model_name'] as const;
     const registers = [registry];
     this.#total = new Counter({ name: 'inference_objective_request_total', help: 'Counter of inference objective requests broken out for each model and target model.', labelNames: [...labels, 'priority'], registers });
@@ -38,19 +58,21 @@ export class PromRequestObserver implements RequestObserver {
   }
 
   routed(r: RoutedRequest): void {
-    const { incomingModel, targetModel, priority } = r.request;
+    const { priority } = r.request;
+    const incomingModel = this.#models.of(r.request.incomingModel);
+    const targetModel = this.#models.of(r.request.targetModel);
     this.#total.inc({ model_name: incomingModel, target_model_name: targetModel, priority: String(priority) });
     this.#requestSizes.observe({ model_name: incomingModel, target_model_name: targetModel }, r.requestBytes);
     this.#running.inc({ model_name: incomingModel });
   }
 
   failed(incomingModel: string, targetModel: string, code: ErrorCode): void {
-    this.#errors.inc({ model_name: incomingModel, target_model_name: targetModel, error_code: goErrorName(code) });
+    this.#errors.inc({ model_name: this.#models.of(incomingModel), target_model_name: this.#models.of(targetModel), error_code: goErrorName(code) });
   }
 
   completed(r: RoutedRequest, outcome: RequestOutcome, responseBytes: number): void {
-    const labels = { model_name: r.request.incomingModel, target_model_name: r.request.targetModel };
-    this.#running.dec({ model_name: r.request.incomingModel });
+    const labels = { model_name: this.#models.of(r.request.incomingModel), target_model_name: this.#models.of(r.request.targetModel) };
+    this.#running.dec({ model_name: labels.model_name });
     if (outcome.kind === 'success') this.#duration.observe(labels, (performance.now() - r.startedAt) / 1000);
     this.#outcome(labels, outcome, responseBytes);
   }
