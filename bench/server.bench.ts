@@ -269,7 +269,7 @@ export async function runServerBench(options: ServerBenchOptions = {}): Promise<
 /** The varied-prompt client in its own process, as h2load would be; its result in h2load's terms. */
 async function variedRun(port: number, promptBytes: number, requests: number, firstId: number, children: Set<ChildProcess>): Promise<H2loadResult> {
   const options: ReplayOptions = { port, promptBytes, sharedBytes: SHARED_PROMPT_BYTES, requests, connections: 4, streams: 4, firstId };
-  const { info: r } = await spawnNode<ReplayResult>('./replay-client.js', [JSON.stringify(options)], children, H2LOAD_TIMEOUT_MS);
+  const { info: r } = await spawnNode<ReplayResult>('./replay-client.js', [JSON.stringify(options)], children, 300_000);
   if (r.errors.length > 0) console.error(`varied client against port ${port}: ${r.errors.join('; ')}`);
   return { total: r.requests, succeeded: r.ok, failed: r.failed, errored: 0, timeout: 0, status2xx: r.ok, dataBytes: r.bytesPerRequest * r.requests, reqPerSec: r.reqPerSec, seconds: r.seconds, output: JSON.stringify(r) };
 }
