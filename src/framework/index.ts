@@ -10,3 +10,4 @@ export * from './discovery.js';
 export * from './datalayer.js';
 export * from './worker-tasks.js';
 export * from './headers.js';
+export * from './flow-control.js';

@@ -43,6 +43,14 @@ import { registration as leastKvCacheFilter } from './least-kv-cache-filter/inde
 import { registration as decisionTreeFilter } from './decision-tree-filter/index.js';
 import { registration as concurrencyDetector } from './concurrency-detector/index.js';
 
+import { registration as fcfsOrderingPolicy } from './fcfs-ordering-policy/index.js';
+import { registration as edfOrderingPolicy } from './edf-ordering-policy/index.js';
+import { registration as sloDeadlineOrderingPolicy } from './slo-deadline-ordering-policy/index.js';
+import { registration as globalStrictFairnessPolicy } from './global-strict-fairness-policy/index.js';
+import { registration as roundRobinFairnessPolicy } from './round-robin-fairness-policy/index.js';
+import { registration as staticUsageLimitPolicy } from './static-usage-limit-policy/index.js';
+import { registration as priorityHoldbackPolicy } from './priority-holdback-policy/index.js';
+import { registration as softReflectiveCeilingPolicy } from './soft-reflective-ceiling-policy/index.js';
 /** llm-d's disaggregation and label plugins (P/D, E/P/D). */
 const DISAGG_PLUGINS = [
   disaggProfileHandler,
@@ -101,6 +109,14 @@ export function registerInTreePlugins(registry: Registry): Registry {
     tokenizerAlias,
     ...DISAGG_PLUGINS,
     ...CATALOGUE_PLUGINS,
+    fcfsOrderingPolicy,
+    edfOrderingPolicy,
+    sloDeadlineOrderingPolicy,
+    globalStrictFairnessPolicy,
+    roundRobinFairnessPolicy,
+    staticUsageLimitPolicy,
+    priorityHoldbackPolicy,
+    softReflectiveCeilingPolicy,
   ]) {
     registry.register(r);
   }
