@@ -52,6 +52,7 @@ import { FROM_FLAGS, K8S_DISCOVERY, K8sDiscovery } from './plugins/k8s-discovery
 import { InferenceResources } from './kube/inference-resources.js';
 import { kubeClient } from './kube/client.js';
 import { defaultIdentity, LeaderElector } from './kube/leader-election.js';
+import { buildFlowControlSettings, startFlowControl, type FlowController } from './flowcontrol/index.js';
 
 export interface EppStartOptions {
   /** Interface to listen on; all interfaces by default, as the Go EPP. */
@@ -84,6 +85,8 @@ export interface RunningEpp {
   drain(windowMs: number): Promise<void>;
   /** The worker-thread pool (named tasks, body parsing); no threads with --workers=0. */
   readonly workerPool: WorkerPool;
+  /** The flow controller; undefined unless the flowControl feature gate is on. */
+  readonly flowControl: FlowController | undefined;
   close(): Promise<void>;
 }
 
@@ -202,11 +205,15 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
   const parser: RequestParser =
     (parserRef ? pluginOf(config, parserRef.ref, parserRef.path, isRequestParser, 'a request parser') : undefined) ??
     (openaiParser.factory(openaiParser.type, undefined, { warn: pluginLog.warn, plugin: () => undefined, services }) as RequestParser);
+  // flowControl.saturationDetector wins over the deprecated top-level section (llm-d's rule), gate on or off.
+  const [detectorPath, detectorRef] = config.raw.flowControl?.saturationDetector?.pluginRef
+    ? ['flowControl.saturationDetector.pluginRef', config.raw.flowControl.saturationDetector.pluginRef]
+    : ['saturationDetector.pluginRef', config.raw.saturationDetector?.pluginRef];
   const saturation: SaturationDetector =
-    (config.raw.saturationDetector?.pluginRef
-      ? pluginOf(config, config.raw.saturationDetector.pluginRef, 'saturationDetector.pluginRef', isSaturationDetector, 'a saturation detector')
-      : undefined) ??
+    (detectorRef && config.plugins.has(detectorRef) ? pluginOf(config, detectorRef, detectorPath, isSaturationDetector, 'a saturation detector') : undefined) ??
     (utilizationDetector.factory(utilizationDetector.type, detectorOverrides(config.raw.saturationDetector), { warn: pluginLog.warn, plugin: () => undefined, services }) as SaturationDetector);
+
+  const flowSettings = buildFlowControlSettings(config, registry, services, pluginLog);
 
   const tracker = new LoadTracker();
   const schedulingObserver = new PromSchedulingObserver(metrics);
@@ -271,6 +278,21 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     // Only the OpenAI parser's work is worth a worker; a passthrough or custom parser runs inline.
     const offload = workers > 0 && parser instanceof OpenAiParser ? new ParseOffload({ pool: workerPool, minBytes: options.parseOffloadBytes }) : undefined;
 
+    const flowControl = flowSettings
+      ? startFlowControl(flowSettings, {
+          pool: () => dataLayer.store.snapshot().endpoints,
+          detector: saturation,
+          metrics,
+          poolName: options.poolName || 'default',
+          refreshMs: options.refreshMetricsInterval,
+          stalenessMs: options.metricsStalenessThreshold,
+        })
+      : undefined;
+    if (flowControl) {
+      // New metrics, a pod joining or leaving: queued requests may fit now.
+      dataLayer.store.onChange(() => flowControl.kick());
+    }
+
     const director = new Director({
       parser,
       pickCycle,
@@ -285,6 +307,7 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
       observer: new PromRequestObserver(metrics),
       newRequestId: randomUUID,
       ...(offload ? { offload } : {}),
+      ...(flowControl ? { flowControl: flowControl.gate } : {}),
       unreachable: (e) => dataLayer.unroutable(e),
     });
     const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: options.maxRequestBodyBytes, ignoreSubsetHint: options.disableEndpointSubsetFilter, log }, { maxStreams: options.maxConcurrentStreams, idleMs: options.streamIdleTimeout });
@@ -306,6 +329,8 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
           setTimeout(() => (grpcServer.forceShutdown(), resolve()), 2000).unref();
         }),
     );
+    // Runs before the gRPC shutdown: queued requests are answered (503, shutting down) while their streams are open.
+    if (flowControl) cleanups.push(() => (flowControl.close(), new Promise((resolve) => setImmediate(resolve))));
     const grpcAddress = hostPort(host, options.grpcPort);
     const grpcPort = await listening('--grpc-port', grpcAddress, () => bind(grpcServer, grpcAddress, tls.credentials));
 
@@ -344,6 +369,7 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
       parseOffload: offload,
       workerPool,
       leader: elector,
+      flowControl: flowControl?.controller,
       close: closeAll,
       drain: async (windowMs: number) => {
         draining = true;

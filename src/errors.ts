@@ -18,6 +18,13 @@ export const ErrorCodes = {
   SHED: 'EPP_SHED',
   /** The model server answered with an error status (the response itself passes through to the client). */
   MODEL_SERVER_ERROR: 'EPP_MODEL_SERVER_ERROR',
+  /** Flow control: the queue is full (429), or a queued request waited out its TTL (429). */
+  QUEUE_FULL: 'EPP_QUEUE_FULL',
+  QUEUE_TTL_EXPIRED: 'EPP_QUEUE_TTL_EXPIRED',
+  /** Flow control: the request cannot wait (no endpoints to wait for, the client left, shutdown): 503. */
+  QUEUE_UNAVAILABLE: 'EPP_QUEUE_UNAVAILABLE',
+  /** Flow control evicted an in-flight sheddable request to make room for a more important one (429). */
+  EVICTED: 'EPP_EVICTED',
   /** A bug or an unexpected failure inside the EPP. */
   INTERNAL: 'EPP_INTERNAL',
   /** The proxy asked for an ext_proc body mode the EPP cannot route with (STREAMED, GRPC). */
@@ -32,10 +39,13 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 export class EppError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  /** Extra response headers the edge sets on the error reply (e.g. `x-llm-d-request-dropped-reason`). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; headers?: Readonly<Record<string, string>> }) {
     super(message, options);
     this.name = 'EppError';
     this.code = code;
+    this.headers = options?.headers;
   }
 }
 
@@ -73,6 +83,10 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.NO_ENDPOINTS]: 503,
   [ErrorCodes.NO_CAPACITY]: 429,
   [ErrorCodes.SHED]: 429,
+  [ErrorCodes.QUEUE_FULL]: 429,
+  [ErrorCodes.QUEUE_TTL_EXPIRED]: 429,
+  [ErrorCodes.QUEUE_UNAVAILABLE]: 503,
+  [ErrorCodes.EVICTED]: 429,
   [ErrorCodes.MODEL_SERVER_ERROR]: 500,
   [ErrorCodes.INTERNAL]: 500,
   [ErrorCodes.UNSUPPORTED_BODY_MODE]: 500,
@@ -81,7 +95,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
 };
 
 /** The Go EPP's error names, as they appear in ImmediateResponse bodies and the `error_code` metric label. */
-export type GoErrorName = 'BadRequest' | 'InferencePoolResourceExhausted' | 'ServiceUnavailable' | 'ModelServerError' | 'Internal';
+export type GoErrorName = 'BadRequest' | 'InferencePoolResourceExhausted' | 'ResourceExhausted' | 'ServiceUnavailable' | 'ModelServerError' | 'Internal';
 
 /** The Go EPP's name per code. A code without one does not compile. */
 export const GO_ERROR_NAME: Readonly<Record<ErrorCode, GoErrorName>> = {
@@ -91,6 +105,11 @@ export const GO_ERROR_NAME: Readonly<Record<ErrorCode, GoErrorName>> = {
   [ErrorCodes.NO_ENDPOINTS]: 'ServiceUnavailable',
   [ErrorCodes.NO_CAPACITY]: 'InferencePoolResourceExhausted',
   [ErrorCodes.SHED]: 'InferencePoolResourceExhausted',
+  // Flow control's exits carry llm-d's names.
+  [ErrorCodes.QUEUE_FULL]: 'ResourceExhausted',
+  [ErrorCodes.QUEUE_TTL_EXPIRED]: 'ResourceExhausted',
+  [ErrorCodes.QUEUE_UNAVAILABLE]: 'ServiceUnavailable',
+  [ErrorCodes.EVICTED]: 'ResourceExhausted',
   [ErrorCodes.MODEL_SERVER_ERROR]: 'ModelServerError',
   [ErrorCodes.INTERNAL]: 'Internal',
   [ErrorCodes.UNSUPPORTED_BODY_MODE]: 'Internal',

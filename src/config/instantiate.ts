@@ -239,6 +239,9 @@ function addDefaultProducers(set: PluginSet, registry: Registry): DataProducer[]
   return orderProducers(set.all().filter(isDataProducer));
 }
 
+/** Plugins the flow-control and saturation sections may name without defining (the runtime supplies them, as llm-d's loader does). */
+const INJECTED_DEFAULTS = new Set(['fcfs-ordering-policy', 'global-strict-fairness-policy', 'static-usage-limit-policy', 'utilization-detector']);
+
 /** Every pluginRef outside the profiles must name a defined plugin; their kinds are checked by their layers. */
 function checkRefs(raw: RawConfig, set: PluginSet): void {
   const refs: [string, string | undefined][] = [
@@ -258,7 +261,9 @@ function checkRefs(raw: RawConfig, set: PluginSet): void {
     });
   }
   for (const [path, name] of refs) {
-    if (name && !set.byName.has(name)) throw new ConfigError(path, `no plugin named "${name}"`);
+    if (name && !set.byName.has(name) && !(INJECTED_DEFAULTS.has(name) && (path.startsWith('flowControl.') || path.startsWith('saturationDetector.')))) {
+      throw new ConfigError(path, `no plugin named "${name}"`);
+    }
   }
 }
 

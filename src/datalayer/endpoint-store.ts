@@ -23,6 +23,7 @@ export class EndpointStore implements DiscoverySink {
   #dirty = false;
   #ready = false;
   readonly #readyWaiters: (() => void)[] = [];
+  readonly #changeListeners: (() => void)[] = [];
 
   constructor(ledger: LoadLedger, listeners: readonly EndpointLifecycleListener[] = []) {
     this.#ledger = ledger;
@@ -46,14 +47,24 @@ export class EndpointStore implements DiscoverySink {
         attributes: existing?.attributes ?? new Map(),
       }),
     );
+    this.#changed();
+  }
+
+  /** `listener` runs after every change: an endpoint joined, moved or left, or new metrics arrived. */
+  onChange(listener: () => void): void {
+    this.#changeListeners.push(listener);
+  }
+
+  #changed(): void {
     this.#dirty = true;
+    for (const l of this.#changeListeners) l();
   }
 
   delete(key: string): void {
     if (!this.#endpoints.delete(key)) return;
-    this.#dirty = true;
     for (const l of this.#listeners) l.endpointRemoved(key);
     this.#ledger.endpointRemoved(key);
+    this.#changed();
   }
 
   ready(): void {
@@ -95,7 +106,7 @@ export class EndpointStore implements DiscoverySink {
     });
     this.#endpoints.set(key, Object.freeze({ ...e, metrics }));
     this.#ledger.scraped(key, updateTime); // dispatches before this scrape are now in its figures
-    this.#dirty = true;
+    this.#changed();
   }
 
   snapshot(): EndpointSnapshot {

@@ -16,6 +16,7 @@ import { HeaderEditList, type HeaderMutation } from '../framework/headers.js';
 import { EppError, ErrorCodes, type ErrorCode } from '../errors.js';
 import type { PickCycle, PickOutcome } from './pick-cycle.js';
 import type { LoadTracker, Reservation } from './load-tracker.js';
+import type { AdmissionRequest, CancelHook } from '../flowcontrol/controller.js';
 
 /** What objectives and rewrite rules say (from --resources-file or Kubernetes), read per request. */
 export interface RequestPolicies {
@@ -56,6 +57,17 @@ export interface DirectorParts {
    * dead pod stops drawing traffic (prefix affinity would otherwise keep sending it its documents).
    */
   readonly unreachable?: (endpoint: Endpoint) => boolean;
+  /** The `flowControl` feature: requests with a body wait there instead of the legacy shedding. */
+  readonly flowControl?: FlowGate;
+}
+
+/**
+ * Flow control as the director sees it (src/flowcontrol implements it): a request waits in `admit` until
+ * `dispatch` may run; `finished` says a routed request ended, so capacity may have freed.
+ */
+export interface FlowGate {
+  admit(request: AdmissionRequest, dispatch: () => RoutedRequest | Promise<RoutedRequest>, cancel: CancelHook | undefined): RoutedRequest | Promise<RoutedRequest>;
+  finished(routed: RoutedRequest): void;
 }
 
 /** The narrow view of the worker pool the director needs (src/pool implements it). */
@@ -74,6 +86,10 @@ export interface RouteInput {
   readonly subset: readonly string[] | undefined;
   /** performance.now() when the request's headers arrived: request durations count from there. */
   readonly receivedAt?: number;
+  /** Flow control: the stream sets `cancelled` and calls `onCancel` when its client goes away. */
+  readonly cancel?: CancelHook;
+  /** The caller's own deadline (performance.now() clock), e.g. the ext_proc stream's gRPC deadline. */
+  readonly deadline?: number;
 }
 
 export interface RoutedRequest {
@@ -94,10 +110,18 @@ export interface RoutedRequest {
   secondary?: readonly Reservation[];
   /** Request-header edits from PreRequest plugins (e.g. `x-prefiller-host-port`), for the routing reply. */
   readonly requestHeaders?: HeaderMutation;
+  /** Set by the stream once the route is answered: ends the request now with flow control's eviction reply. */
+  evict?: () => void;
 }
 
 export const HEADER_OBJECTIVE = 'x-gateway-inference-objective';
 export const HEADER_MODEL_REWRITE = 'x-gateway-model-name-rewrite';
+/** llm-d's names; each is read first, GIE's name when it is absent. */
+export const HEADER_OBJECTIVE_LLMD = 'x-llm-d-inference-objective';
+export const HEADER_MODEL_REWRITE_LLMD = 'x-llm-d-model-name-rewrite';
+export const HEADER_FAIRNESS_ID = 'x-llm-d-inference-fairness-id';
+export const HEADER_FAIRNESS_ID_GIE = 'x-gateway-inference-fairness-id';
+export const DEFAULT_FAIRNESS_ID = 'default-flow';
 export const HEADER_REQUEST_ID = 'x-request-id';
 
 /** The API path: `:path`, else the headers proxies use when they rewrite it, else completions. */
@@ -120,7 +144,7 @@ export class Director {
    * data producer to work on). With a body, use `routeOrOffload`.
    */
   route(input: RouteInput): RoutedRequest {
-    const routed = this.#routeInline(input);
+    const routed = this.#routeInline(input, false);
     if (routed instanceof Promise) {
       // Not expected: release whatever the late pick reserves, and say what went wrong.
       routed.then((r) => this.complete(r, { kind: 'disconnect' }), () => undefined);
@@ -136,21 +160,22 @@ export class Director {
    */
   routeOrOffload(input: RouteInput): RoutedRequest | Promise<RoutedRequest> {
     const offload = this.#p.offload;
-    if (!offload || input.headerOnly || !offload.wants(input.body)) return this.#routeInline(input);
+    if (!offload || input.headerOnly || !offload.wants(input.body)) return this.#routeInline(input, true);
     const labels = { incoming: '', target: '' };
     const path = requestPath(input.headers);
     return offload.parse({ path, headers: input.headers, body: input.body }).then(
-      (parsed) => this.#countingFailures(labels, () => this.#decide(input, path, parsed, labels)),
+      (parsed) => this.#countingFailures(labels, () => this.#decide(input, path, parsed, labels, true)),
       (err: unknown) => this.#countingFailures(labels, () => {
         throw err;
       }),
     );
   }
 
-  #routeInline(input: RouteInput): RoutedRequest | Promise<RoutedRequest> {
+  /** `queue`: the request may wait in flow control (the synchronous `route` never queues). */
+  #routeInline(input: RouteInput, queue: boolean): RoutedRequest | Promise<RoutedRequest> {
     const labels = { incoming: '', target: '' };
     const path = requestPath(input.headers);
-    return this.#countingFailures(labels, () => this.#decide(input, path, this.#parseInline(input, path), labels));
+    return this.#countingFailures(labels, () => this.#decide(input, path, this.#parseInline(input, path), labels, queue));
   }
 
   #parseInline(input: RouteInput, path: string): ParsedRequest {
@@ -159,31 +184,34 @@ export class Director {
 
   /** Runs `decide`, counting a failure once under the models known when it failed. */
   #countingFailures<T>(labels: { incoming: string; target: string }, decide: () => T): T {
-    try {
-      return decide();
-    } catch (err) {
+    const count = (err: unknown) => {
+      if (err && typeof err === 'object' && this.#counted.has(err)) return;
       const code = err instanceof EppError ? err.code : ErrorCodes.INTERNAL;
       this.#p.observer?.failed(labels.incoming, labels.target || labels.incoming, code);
       if (err && typeof err === 'object') this.#counted.add(err);
+    };
+    try {
+      const decided = decide();
+      // A request that waited in flow control fails later: count it then.
+      if (decided instanceof Promise) return decided.catch((err: unknown) => (count(err), Promise.reject(err))) as T;
+      return decided;
+    } catch (err) {
+      count(err);
       throw err;
     }
   }
 
-  #decide(input: RouteInput, path: string, parsed: ParsedRequest, labels: { incoming: string; target: string }): RoutedRequest | Promise<RoutedRequest> {
+  #decide(input: RouteInput, path: string, parsed: ParsedRequest, labels: { incoming: string; target: string }, queue: boolean): RoutedRequest | Promise<RoutedRequest> {
     const startedAt = input.receivedAt ?? performance.now();
     const { headers } = input;
     const incoming = parsed.model;
     labels.incoming = incoming;
     const policies = this.#p.policies();
-    const objective = headers[HEADER_OBJECTIVE] ?? '';
+    const objective = headers[HEADER_OBJECTIVE_LLMD] ?? headers[HEADER_OBJECTIVE] ?? '';
     const priority = policies.priorityOf(objective);
     // The header names a target; a matching InferenceModelRewrite rule wins over it (as in the Go EPP).
-    const target = (incoming && policies.rewriteTarget(incoming)) || headers[HEADER_MODEL_REWRITE] || incoming;
+    const target = (incoming && policies.rewriteTarget(incoming)) || headers[HEADER_MODEL_REWRITE_LLMD] || headers[HEADER_MODEL_REWRITE] || incoming;
     labels.target = target;
-    const candidates = this.#candidates(input.subset);
-    if (priority < 0 && this.#p.saturation && this.#p.saturation.saturation(candidates) >= 1) {
-      throw new EppError(ErrorCodes.SHED, `the pool is saturated and objective "${objective}" is sheddable (priority ${priority})`);
-    }
     const request: InferenceRequest = {
       requestId: headers[HEADER_REQUEST_ID] || this.#p.newRequestId(),
       incomingModel: incoming,
@@ -194,6 +222,22 @@ export class Director {
       body: parsed.body,
       promptTokens: Math.ceil(input.body.length / 4),
     };
+    const flow = this.#p.flowControl;
+    if (flow && queue && !input.headerOnly) {
+      // Flow control: wait for room (no legacy shedding); candidates are taken when the request is dispatched.
+      const fairnessId = headers[HEADER_FAIRNESS_ID] || headers[HEADER_FAIRNESS_ID_GIE] || DEFAULT_FAIRNESS_ID;
+      const admission = { requestId: request.requestId, fairnessId, priority, byteSize: input.body.length, receivedAt: startedAt, headers, deadline: input.deadline, modelName: incoming, targetModelName: target };
+      return flow.admit(admission, () => this.#pick(input, path, parsed, labels, request, startedAt, this.#candidates(input.subset)), input.cancel);
+    }
+    const candidates = this.#candidates(input.subset);
+    if (priority < 0 && this.#p.saturation && this.#p.saturation.saturation(candidates) >= 1) {
+      throw new EppError(ErrorCodes.SHED, `the pool is saturated and objective "${objective}" is sheddable (priority ${priority})`);
+    }
+    return this.#pick(input, path, parsed, labels, request, startedAt, candidates);
+  }
+
+  /** Admitters → the pick cycle (producers, scheduler, PreRequest, reservation) → the routed request. */
+  #pick(input: RouteInput, path: string, parsed: ParsedRequest, labels: { incoming: string; target: string }, request: InferenceRequest, startedAt: number, candidates: readonly Endpoint[]): RoutedRequest | Promise<RoutedRequest> {
     for (const admitter of this.#p.admitters) {
       const verdict = admitter.admit(request, candidates);
       if (!verdict.admitted) throw new EppError(verdict.code as typeof ErrorCodes.SHED, `admission denied by ${admitter.name}: ${verdict.reason}`);
@@ -337,6 +381,7 @@ export class Director {
     routed.done = true;
     if (routed.reservation) this.#p.tracker.release(routed.reservation);
     this.#releaseSecondary(routed);
+    this.#p.flowControl?.finished(routed);
     // Every plugin hears of the end even when one throws; the first failure is counted and rethrown.
     let failure: EppError | undefined;
     for (const p of this.#p.responseComplete) {

@@ -32,6 +32,8 @@ export interface StreamIO {
   send(message: ProcessingResponse): void;
   /** Ends the stream from our side (after an ImmediateResponse, or when the proxy ended its side). */
   end(): void;
+  /** The stream's own deadline on the performance.now() clock (its gRPC deadline), if it has one. */
+  readonly deadline?: number;
 }
 
 export interface StreamOptions {
@@ -84,6 +86,8 @@ export class ProcessStream {
   #waiting: ProcessingRequest[] = [];
   /** The proxy half-closed during the parse: end once the waiting messages are answered. */
   #endWhenIdle = false;
+  /** Lets flow control drop this request from its queue the moment the proxy goes away. */
+  readonly #cancel: { onCancel: (() => void) | undefined; cancelled: boolean } = { onCancel: undefined, cancelled: false };
 
   constructor(director: Director, io: StreamIO, options: StreamOptions = DEFAULT_STREAM_OPTIONS) {
     this.#director = director;
@@ -131,6 +135,8 @@ export class ProcessStream {
   /** The proxy's side broke (cancel, error): whatever was routed and not finished is a disconnect. */
   onClosed(): void {
     if (this.#phase === 'finished') return;
+    this.#cancel.cancelled = true;
+    this.#cancel.onCancel?.();
     try {
       this.#complete({ kind: 'disconnect' });
     } catch (err) {
@@ -191,10 +197,11 @@ export class ProcessStream {
   #routeWithBody(): void {
     const body = this.#body.length === 1 ? this.#body[0]! : Buffer.concat(this.#body);
     this.#body = [];
-    const routed = this.#director.routeOrOffload({ headers: this.#headers, body, headerOnly: false, subset: this.#subset, receivedAt: this.#receivedAt });
+    const deadline = this.#io.deadline;
+    const routed = this.#director.routeOrOffload({ headers: this.#headers, body, headerOnly: false, subset: this.#subset, receivedAt: this.#receivedAt, cancel: this.#cancel, ...(deadline !== undefined ? { deadline } : {}) });
     if (!(routed instanceof Promise)) return this.#answerRoute(routed, true);
-    // Parsing on a worker: the stream waits; a proxy that leaves meanwhile gets nothing, and whatever the
-    // pick reserved is released at once.
+    // Parsing on a worker or waiting in flow control: the stream waits; a proxy that leaves meanwhile gets
+    // nothing, its queued request is dropped, and whatever the pick reserved is released at once.
     this.#phase = 'parsing';
     routed.then(
       (r) => {
@@ -222,6 +229,7 @@ export class ProcessStream {
   #answerRoute(routed: RoutedRequest, withBody: boolean): void {
     this.#routed = routed;
     this.#phase = 'routed';
+    routed.evict = () => this.#evict();
     const destination = routed.destinations.join(',');
     if (this.#o.log?.isLevelEnabled?.('debug')) {
       const { requestId, incomingModel, targetModel, priority } = routed.request;
@@ -337,6 +345,21 @@ export class ProcessStream {
     if (this.#o.log?.isLevelEnabled?.('debug')) this.#o.log.debug?.({ requestId: this.#routed.request.requestId, endpoint: this.#routed.endpoint.hostPort, outcome }, 'request ended');
   }
 
+  /** Flow control evicts this routed, unfinished request: the proxy gets a 429 and the stream ends. */
+  #evict(): void {
+    if (this.#phase === 'finished' || !this.#routed) return;
+    this.#io.send({
+      immediateResponse: {
+        status: { code: 429 },
+        headers: { setHeaders: [setHeader(EVICTED_REPLY.header, EVICTED_REPLY.reason)] },
+        body: Buffer.from(EVICTED_REPLY.body),
+        details: ErrorCodes.EVICTED,
+      },
+    });
+    this.#complete({ kind: 'error', code: ErrorCodes.EVICTED, status: 429 });
+    this.#io.end();
+  }
+
   /**
    * Ends the request with an ImmediateResponse for `err`. Never throws: whatever fails here (a plugin in
    * the completion, an observer) is logged and stays with this stream. After the stream finished (a
@@ -356,10 +379,12 @@ export class ProcessStream {
     else if (this.#o.log?.isLevelEnabled?.('debug')) this.#o.log.debug?.({ code: e.code, reason: e.message.slice(0, 200) }, 'request refused');
     if (afterEnd) return this.#io.end();
     const status = httpStatusOf(e.code);
+    const setHeaders = [setHeader('content-type', 'text/plain; charset=utf-8')];
+    for (const [k, v] of Object.entries(e.headers ?? {})) setHeaders.push(setHeader(k, v));
     this.#io.send({
       immediateResponse: {
         status: { code: status },
-        headers: { setHeaders: [setHeader('content-type', 'text/plain; charset=utf-8')] },
+        headers: { setHeaders },
         body: Buffer.from(`inference error: ${goErrorName(e.code)} - ${e.message}`),
         details: e.code,
       },
@@ -382,6 +407,8 @@ export class ProcessStream {
 
 const buffered = (mode: number) => mode === BodySendMode.BUFFERED || mode === BodySendMode.BUFFERED_PARTIAL;
 const modeName = (mode: number) => Object.entries(BodySendMode).find(([, v]) => v === mode)?.[0] ?? String(mode);
+/** The reply to an in-flight request evicted by flow control: 429, llm-d's raw body and dropped-reason header. */
+export const EVICTED_REPLY = { body: 'request evicted by flow control', header: 'x-llm-d-request-dropped-reason', reason: 'evicted' } as const;
 
 function tooLarge(limit: number, what: string): EppError {
   return new EppError(ErrorCodes.BODY_TOO_LARGE, `request body ${what}; the limit is ${limit} bytes`);

@@ -36,6 +36,13 @@ interface Open {
   end(): void;
 }
 
+/** The call's gRPC deadline on the performance.now() clock (flow control shortens a queued request's TTL to it). */
+function deadlineOf(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>): { deadline?: number } {
+  const d = call.getDeadline();
+  const at = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(at) ? { deadline: at - Date.now() + performance.now() } : {};
+}
+
 export class ExtProcService {
   readonly #director: Director;
   readonly #options: StreamOptions;
@@ -90,6 +97,7 @@ export class ExtProcService {
           if (!ended) call.write(m);
         },
         end,
+        ...deadlineOf(call),
       },
       this.#options,
     );

@@ -80,9 +80,16 @@ export class Stream {
   ended = false;
   error: grpc.ServiceError | undefined;
 
-  constructor(client: grpc.Client) {
-    this.#call = client.makeBidiStreamRequest(PROCESS_PATH, encodeRequest, decodeResponse);
-    this.#call.on('data', (m: ProcessingResponse) => this.received.push(m));
+  /** Order in which streams got their first response (1, 2, …, across every Stream of the process). */
+  firstResponse = 0;
+  static #answered = 0;
+
+  constructor(client: grpc.Client, options: grpc.CallOptions = {}) {
+    this.#call = client.makeBidiStreamRequest(PROCESS_PATH, encodeRequest, decodeResponse, new grpc.Metadata(), options);
+    this.#call.on('data', (m: ProcessingResponse) => {
+      if (this.received.length === 0) this.firstResponse = ++Stream.#answered;
+      this.received.push(m);
+    });
     this.#call.on('end', () => (this.ended = true));
     this.#call.on('error', (e: grpc.ServiceError) => ((this.error = e), (this.ended = true)));
   }

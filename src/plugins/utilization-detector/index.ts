@@ -50,7 +50,10 @@ export class UtilizationDetector implements SaturationDetector, Filter {
         sum += 1;
         continue;
       }
-      sum += Math.max(e.metrics.waitingQueueSize / queueDepthThreshold, e.metrics.kvCacheUsage / kvCacheUtilThreshold);
+      // Requests this EPP dispatched since the scrape count as waiting: flow control then fills freed
+      // capacity in one burst without overshooting it before the next scrape shows the new load.
+      const waiting = e.metrics.waitingQueueSize + e.load.unscrapedDispatches;
+      sum += Math.max(waiting / queueDepthThreshold, e.metrics.kvCacheUsage / kvCacheUtilThreshold);
     }
     return sum / candidates.length;
   }
