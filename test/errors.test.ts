@@ -15,6 +15,10 @@ test('every error code maps to the HTTP status and Go EPP name the edge reports'
     { code: ErrorCodes.UNSUPPORTED_BODY_MODE, status: 500, go: 'Internal' },
     { code: ErrorCodes.STREAMS_EXHAUSTED, status: 503, go: 'ServiceUnavailable' },
     { code: ErrorCodes.STREAM_IDLE, status: 408, go: 'BadRequest' },
+    { code: ErrorCodes.QUEUE_FULL, status: 429, go: 'ResourceExhausted' },
+    { code: ErrorCodes.QUEUE_TTL_EXPIRED, status: 429, go: 'ResourceExhausted' },
+    { code: ErrorCodes.QUEUE_UNAVAILABLE, status: 503, go: 'ServiceUnavailable' },
+    { code: ErrorCodes.EVICTED, status: 429, go: 'ResourceExhausted' },
   ];
   assert.deepEqual(new Set(cases.map((c) => c.code)), new Set(Object.values(ErrorCodes)), 'the table covers every code');
   for (const c of cases) {
