@@ -99,7 +99,7 @@ test('errors name the field', () => {
   ];
   for (const c of cases) {
     const text = `featureGates: [flowControl]\nplugins: []\nflowControl:\n  ${c.text}\n`;
-    assert.throws(() => build(text), (e: unknown) => e instanceof ConfigError && e.message.startsWith(c.message), c.name);
+    assert.throws(() => build(text), (e: unknown) => e instanceof ConfigError && e.message.includes(c.message), c.name);
   }
 });
 

@@ -4,6 +4,7 @@
  */
 import type { PluginRegistration } from '../../framework/plugin.js';
 import type { UsageLimitPolicy } from '../../framework/flow-control.js';
+import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
 import { paramsOf, type Params } from '../shared/params.js';
 
@@ -65,7 +66,11 @@ export function parsePriorityHoldbackConfig(parameters: unknown): PriorityHoldba
   return { minCeiling, maxCeiling, domain, shape };
 }
 
+/** Declared for the loader's unknown-key warnings; values are checked by the factory. */
+const parameters = z.object({ minCeiling: z.unknown().optional(), maxCeiling: z.unknown().optional(), domain: z.unknown().optional(), shape: z.unknown().optional() });
+
 export const registration: PluginRegistration = {
+  parameters,
   type: PRIORITY_HOLDBACK_POLICY,
   factory: (name, parameters) => new PriorityHoldbackPolicy(name, parsePriorityHoldbackConfig(parameters)),
 };

@@ -1,6 +1,7 @@
 /** static-usage-limit-policy: every band's saturation ceiling is the same `threshold` (default 1.0). */
 import type { PluginRegistration } from '../../framework/plugin.js';
 import type { UsageLimitPolicy } from '../../framework/flow-control.js';
+import { z } from 'zod';
 import { ConfigError } from '../../errors.js';
 import { paramsOf } from '../shared/params.js';
 
@@ -25,7 +26,11 @@ function threshold(parameters: unknown): number {
   return v;
 }
 
+/** Declared for the loader's unknown-key warnings; values are checked by the factory. */
+const parameters = z.object({ threshold: z.unknown().optional() });
+
 export const registration: PluginRegistration = {
+  parameters,
   type: STATIC_USAGE_LIMIT_POLICY,
   factory: (name, parameters) => new StaticUsageLimitPolicy(name, threshold(parameters)),
 };
