@@ -19,7 +19,7 @@ export function parserRefOf(raw: RawConfig, warn: (message: string) => void): { 
 }
 
 /** Feature gates this EPP does not act on yet: enabling one is accepted and said. */
-const NOT_ACTED_ON: ReadonlySet<string> = new Set(['flowControl', 'dataLayer', 'prepareDataPlugins']);
+const NOT_ACTED_ON: ReadonlySet<string> = new Set(['dataLayer', 'prepareDataPlugins']);
 
 export function featureGateWarnings(gates: ReadonlyMap<string, boolean>): string[] {
   return [...gates].filter(([name, on]) => on && NOT_ACTED_ON.has(name)).map(([name]) => `featureGates: "${name}" is accepted but has no effect in this EPP`);

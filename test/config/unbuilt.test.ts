@@ -17,7 +17,8 @@ test('parser choice: parser.pluginRef, else the first of requestHandler.parsers 
     assert.equal(warnings.length, c.warns.length);
     c.warns.forEach((w, i) => assert.match(warnings[i]!, w));
   }
-  assert.deepEqual(featureGateWarnings(new Map([['flowControl', true], ['dataLayer', false]])), ['featureGates: "flowControl" is accepted but has no effect in this EPP']);
+  assert.deepEqual(featureGateWarnings(new Map([['flowControl', true], ['dataLayer', false]])), [], 'flowControl is acted on');
+  assert.deepEqual(featureGateWarnings(new Map([['dataLayer', true]])), ['featureGates: "dataLayer" is accepted but has no effect in this EPP']);
 });
 
 test('e2e: a passthrough parser named under requestHandler.parsers parses the requests (a body with no model routes instead of a 400), and an enabled gate is warned about', async () => {
