@@ -44,6 +44,15 @@ export function apiFromPath(path: string): OpenAiApi {
   }
 }
 
+/** The paths apiFromPath knows; any other is read as completions. */
+export const KNOWN_PATHS = ['/v1/completions', '/v1/chat/completions', '/v1/responses', '/v1/embeddings', '/v1/conversations'] as const;
+
+/** True when `path` addresses an API by name (not the completions fallback). */
+export function isKnownPath(path: string): boolean {
+  const p = path.split(/[?#]/)[0]!.replace(/(.)\/$/, '$1');
+  return (KNOWN_PATHS as readonly string[]).includes(p) || p.startsWith(CONVERSATIONS + '/');
+}
+
 function bad(message: string): EppError {
   return new EppError(ErrorCodes.BAD_REQUEST, message);
 }

@@ -5,7 +5,7 @@
  */
 import type { ParsedRequest } from '../framework/parser.js';
 import { EppError, ErrorCodes } from '../errors.js';
-import { apiFromPath, validateBody, type OpenAiApi } from './openai-api.js';
+import { apiFromPath, isKnownPath, KNOWN_PATHS, validateBody, type OpenAiApi } from './openai-api.js';
 import type { Range } from './json-scan.js';
 import { prefixFromRanges, prefixRanges, prefixText } from './prefix-text.js';
 
@@ -43,7 +43,15 @@ export function jsonProblem(err: unknown): string {
 /** Parses and validates; throws an EppError (BAD_REQUEST) naming the problem. */
 export function summarizeOpenAiBody(path: string, body: Uint8Array): { summary: BodySummary; json: Readonly<Record<string, unknown>> } {
   const api = apiFromPath(path);
-  const v = validateBody(api, parseJsonBody(body));
+  const json = parseJsonBody(body);
+  let v: ReturnType<typeof validateBody>;
+  try {
+    v = validateBody(api, json);
+  } catch (err) {
+    // An unknown path is read as completions (the Go EPP's fallback); when that fails, say so about the path.
+    if (err instanceof EppError && !isKnownPath(path)) throw new EppError(err.code, `unknown path ${JSON.stringify(path.split(/[?#]/)[0])} (known: ${KNOWN_PATHS.join(', ')}); read as completions: ${err.message}`);
+    throw err;
+  }
   return { summary: { api, model: v.model, stream: v.stream, cacheSalt: v.cacheSalt, prefixRanges: prefixRanges(api, body) }, json: v.json };
 }
 

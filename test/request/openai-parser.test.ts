@@ -140,7 +140,9 @@ test('API from path (table)', () => {
   // The parser uses the path, not the body shape: a chat body on the completions path fails on prompt.
   assert.equal(parser.parse(input('/v1/chat/completions?x=1', '{"model":"m","messages":[{}]}')).body.api, 'chat-completions');
   assert.equal(parser.parse(input('/unknown', '{"model":"m","prompt":"p"}')).body.api, 'completions');
-  assert.throws(() => parser.parse(input('/unknown', '{"model":"m","messages":[{}]}')), { message: '"prompt" must be a string or an array' });
+  assert.throws(() => parser.parse(input('/unknown', '{"model":"m","messages":[{}]}')), {
+    message: 'unknown path "/unknown" (known: /v1/completions, /v1/chat/completions, /v1/responses, /v1/embeddings, /v1/conversations); read as completions: "prompt" must be a string or an array',
+  });
 });
 
 test('rewriteModel (table)', () => {
