@@ -3,16 +3,9 @@
  * (`--kubeconfig`, else $KUBECONFIG, the in-cluster service account, ~/.kube/config, as client-go looks)
  * and the few API groups the EPP calls.
  */
-import {
-  AuthenticationV1Api,
-  AuthorizationV1Api,
-  CoordinationV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  Watch,
-} from '@kubernetes/client-node';
+import type { AuthenticationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from '@kubernetes/client-node';
 import { ConfigError } from '../errors.js';
+import { kubeLibrary, loadKubeLibrary } from './library.js';
 
 export interface KubeClient {
   readonly config: KubeConfig;
@@ -27,7 +20,7 @@ export interface KubeClient {
 }
 
 export function loadKubeConfig(kubeconfig: string): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new (kubeLibrary().KubeConfig)();
   try {
     if (kubeconfig) kc.loadFromFile(kubeconfig);
     else kc.loadFromDefault();
@@ -42,10 +35,20 @@ export function loadKubeConfig(kubeconfig: string): KubeConfig {
 
 const clients = new Map<string, KubeClient>();
 
-/** One client per kubeconfig path per process: discovery, resources, the lease and metrics auth share it. */
+/** Loads the client library (once per process) and then gives `kubeClient`'s client. */
+export async function loadKubeClient(kubeconfig = ''): Promise<KubeClient> {
+  await loadKubeLibrary();
+  return kubeClient(kubeconfig);
+}
+
+/**
+ * One client per kubeconfig path per process: discovery, resources, the lease and metrics auth share it.
+ * The library must be loaded first (`loadKubeClient`); Kubernetes discovery's start does that.
+ */
 export function kubeClient(kubeconfig = ''): KubeClient {
   let c = clients.get(kubeconfig);
   if (!c) {
+    const { AuthenticationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Watch } = kubeLibrary();
     const kc = loadKubeConfig(kubeconfig);
     c = {
       config: kc,

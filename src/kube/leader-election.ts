@@ -8,7 +8,8 @@
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { V1MicroTime, type V1Lease, type V1LeaseSpec } from '@kubernetes/client-node';
+import type { V1Lease, V1LeaseSpec } from '@kubernetes/client-node';
+import { kubeLibrary } from './library.js';
 import type { KubeClient } from './client.js';
 import { describeError, statusOf } from './client.js';
 
@@ -32,7 +33,7 @@ export const LEASE_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000
 /** `$POD_NAME` (or the host name) plus a random suffix: two processes never share an identity. */
 export const defaultIdentity = () => `${process.env['POD_NAME'] || hostname()}_${randomUUID()}`;
 
-const micro = (ms: number) => new V1MicroTime(ms);
+const micro = (ms: number) => new (kubeLibrary().V1MicroTime)(ms);
 
 export class LeaderElector {
   readonly #o: LeaderElectionOptions;

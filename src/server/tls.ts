@@ -5,7 +5,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { generate } from 'selfsigned';
 import { ConfigError } from '../errors.js';
 import { ReloadingCertificate } from './cert-reload.js';
 
@@ -22,6 +21,8 @@ export async function generateSelfSigned(): Promise<{ cert: string; key: string 
   const notBeforeDate = new Date(Date.now() - 60_000);
   const notAfterDate = new Date(notBeforeDate);
   notAfterDate.setFullYear(notAfterDate.getFullYear() + 10);
+  // Imported here: the library costs start-up time that a plaintext or --cert-path EPP need not pay.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'epp' }], {
     keyType: 'rsa',
     keySize: 2048,

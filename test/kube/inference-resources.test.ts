@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InferenceResources, resourcesFromObjects } from '../../src/kube/inference-resources.js';
-import { kubeClient } from '../../src/kube/client.js';
+import { loadKubeClient } from '../../src/kube/client.js';
 import { crdPath, FakeKubeApi } from '../helpers/fake-kube-api.js';
 import { until } from '../helpers/until.js';
 
@@ -61,7 +61,7 @@ test('InferenceResources watches llm-d.ai objects, falls back to the older group
     const objectives = crdPath('llm-d.ai', 'v1alpha2', 'ml', 'inferenceobjectives');
     const rewrites = crdPath('inference.networking.x-k8s.io', 'v1alpha2', 'ml', 'inferencemodelrewrites');
     api.put(objectives, { apiVersion: 'llm-d.ai/v1alpha2', kind: 'InferenceObjective', ...objective('critical', 100) });
-    const r = await InferenceResources.start({ client: kubeClient(api.kubeconfig('ml')), pool: POOL, log, backoff: { initialMs: 20, maxMs: 100 } });
+    const r = await InferenceResources.start({ client: await loadKubeClient(api.kubeconfig('ml')), pool: POOL, log, backoff: { initialMs: 20, maxMs: 100 } });
     try {
       assert.equal(r.current.objectives.get('critical')?.priority, 100);
       api.put(rewrites, { apiVersion: 'inference.networking.x-k8s.io/v1alpha2', kind: 'InferenceModelRewrite', ...rewrite('r', '2026-01-01T00:00:00Z', 'food', 'food-v2') });
@@ -79,7 +79,7 @@ test('InferenceResources watches llm-d.ai objects, falls back to the older group
     }
     const none = await FakeKubeApi.start();
     try {
-      const r2 = await InferenceResources.start({ client: kubeClient(none.kubeconfig('ml')), pool: POOL, log });
+      const r2 = await InferenceResources.start({ client: await loadKubeClient(none.kubeconfig('ml')), pool: POOL, log });
       assert.equal(r2.current.objectives.size, 0);
       assert.ok(warnings.some((w) => /serves no InferenceObjective \(llm-d.ai\/v1alpha2 or inference.networking.x-k8s.io\/v1alpha2\); skipping it/.test(w)), warnings.join('\n'));
       await r2.close();

@@ -2,7 +2,7 @@ import type { PluginRegistration } from '../../framework/plugin.js';
 import type { EndpointMetadata } from '../../framework/endpoint.js';
 import { endpointKey, type DiscoverySink, type EndpointDiscovery } from '../../framework/discovery.js';
 import { ConfigError } from '../../errors.js';
-import { kubeClient, describeError, statusOf, type KubeClient } from '../../kube/client.js';
+import { loadKubeClient, describeError, statusOf, type KubeClient } from '../../kube/client.js';
 import { isPermanent, Reflector, type ReflectorLog } from '../../kube/reflector.js';
 import { formatLabelSelector, parseLabelSelector } from '../../kube/label-selector.js';
 import { z } from 'zod';
@@ -69,7 +69,7 @@ export class K8sDiscovery implements EndpointDiscovery {
 
   async start(sink: DiscoverySink): Promise<void> {
     this.#sink = sink;
-    this.#client = kubeClient(this.#o.kubeconfig);
+    this.#client = await loadKubeClient(this.#o.kubeconfig);
     const t = this.#o.target;
     if (t.mode === 'standalone') {
       this.#spec = t.spec;
