@@ -46,7 +46,7 @@ test('npm start: each start-up failure exits non-zero naming its cause and the f
   );
 });
 
-test('npm start runs the user\'s config unchanged (its own dataLayer, the inline form, a misspelled parameter warned), answers a 200 KB prompt, and stops on SIGINT', async () => {
+test('npm start runs the user\'s config unchanged (its own dataLayer, the inline form, a misspelled parameter warned), answers a 200 KB prompt, gives a prompt over the pods\' capacity a 400 and keeps serving, and stops on SIGINT', async () => {
   const config = join(dir, 'mine.yaml');
   writeFileSync(config, 'plugins: [{type: queue-scorer}, {type: prefix-cache-scorer, parameters: {hashBlokSize: 64}}, {type: metrics-data-source, name: src}]\ndataLayer:\n  sources: [{pluginRef: src}]\n');
   const run = start(['--config-file', config]);
@@ -63,6 +63,12 @@ test('npm start runs the user\'s config unchanged (its own dataLayer, the inline
     const res = await fetch(`http://localhost:${port}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'demo-model', prompt: 'y'.repeat(200_000), max_tokens: 2 }) });
     assert.equal(res.status, 200, await res.clone().text());
     assert.equal(((await res.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens, 50_000);
+    // Over the pods' capacity (16,384 blocks of 16 tokens = 262,144; this is 275,000): vLLM's 400, and the pods keep serving.
+    const over = await fetch(`http://localhost:${port}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'demo-model', prompt: 'y'.repeat(1_100_000), max_tokens: 2 }) });
+    assert.equal(over.status, 400);
+    assert.match(await over.text(), /maximum context length/);
+    const after = await fetch(`http://localhost:${port}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'demo-model', prompt: 'hello', max_tokens: 2 }) });
+    assert.equal(after.status, 200);
     run.child.kill('SIGINT');
     assert.equal(await run.exited, 0);
   } finally {
