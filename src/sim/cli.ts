@@ -18,16 +18,33 @@ const FLAGS = {
   'num-gpu-blocks': { kind: 'int', default: '2048', help: 'KV cache size per server, in blocks (vLLM --num-gpu-blocks-override).' },
   'block-size': { kind: 'int', default: '16', help: 'Tokens per KV block (vLLM --block-size).' },
   'max-model-len': { kind: 'int', default: '0', help: 'Longest prompt + output in tokens; longer requests get 400 (vLLM --max-model-len); 0 = the whole KV cache.' },
+  'kv-events': { kind: 'bool', default: 'false', help: 'Publish KV-cache events as vLLM does (ZMQ PUB, msgpack); also on when any --kv-events-* flag is given. Prompts are then tokenized (bundled Qwen3).' },
+  'kv-events-port': { kind: 'int', default: '5557', help: "Each server binds its PUB socket at <its address>:<port> (vLLM's tcp://*:5557); several servers get addresses 127.0.0.1, 127.0.0.2, … (Linux loopback)." },
+  'kv-events-endpoint': { kind: 'string', default: '', help: "Connect the PUB sockets to this central subscriber instead (an EPP's kvEventsConfig.zmqEndpoint), e.g. tcp://127.0.0.1:5557." },
+  'kv-events-replay-port': { kind: 'int', default: '0', help: "Bind a ROUTER replay socket at <address>:<port> (vLLM's replay_endpoint, llm-d's replaySocketPort); 0 = none." },
+  'kv-events-encoding': { kind: 'string', default: 'array', help: 'Event encoding: array (positional, vLLM default) or tagged (maps with "type").', check: (v) => (v === 'array' || v === 'tagged' ? undefined : `want array or tagged, got "${v}"`) },
+  'kv-events-hash-format': { kind: 'string', default: 'int', help: 'Block hashes as int (u64) or bytes (32-byte digests).', check: (v) => (v === 'int' || v === 'bytes' ? undefined : `want int or bytes, got "${v}"`) },
 } as const satisfies Record<string, FlagSpec>;
 
 await runCli('epp-sim', async () => {
-  const { values, help, version } = parseGoFlags(process.argv.slice(2), FLAGS);
+  const { values, given, help, version } = parseGoFlags(process.argv.slice(2), FLAGS);
   if (help) {
     process.stdout.write(flagUsage('epp-sim', FLAGS));
   } else if (version) {
     process.stdout.write(versionLine('epp-sim'));
   } else {
     const adapters = String(values.get('adapters')).split(',').map((a) => a.trim()).filter(Boolean);
+    const kvOn = values.get('kv-events') === true || [...given.keys()].some((k) => k.startsWith('kv-events-'));
+    const endpoint = String(values.get('kv-events-endpoint'));
+    const replayPort = Number(values.get('kv-events-replay-port'));
+    const kvEvents = kvOn
+      ? {
+          ...(endpoint ? { connect: endpoint } : { port: Number(values.get('kv-events-port')) }),
+          ...(replayPort > 0 ? { replayPort } : {}),
+          encoding: values.get('kv-events-encoding') as 'array' | 'tagged',
+          hashFormat: values.get('kv-events-hash-format') as 'int' | 'bytes',
+        }
+      : undefined;
     const pool = await startSimPool(Number(values.get('count')), {
       basePort: Number(values.get('base-port')),
       model: String(values.get('model')),
@@ -40,8 +57,10 @@ await runCli('epp-sim', async () => {
       numGpuBlocks: Number(values.get('num-gpu-blocks')),
       blockTokens: Number(values.get('block-size')),
       maxModelLen: Number(values.get('max-model-len')),
+      ...(kvEvents ? { kvEvents } : {}),
     });
     for (const s of pool.servers) process.stdout.write(`${s.name} ${s.url}  (POST /v1/completions, /v1/chat/completions; GET /v1/models, /metrics)\n`);
+    for (const s of pool.servers) if (s.kvEvents) process.stdout.write(`${s.name} KV events ${s.kvEvents.endpoint} topic ${s.kvEvents.options.topic}${s.kvEvents.replayEndpoint ? ` replay ${s.kvEvents.replayEndpoint}` : ''}  (POST /reset_prefix_cache, /sim/restart)\n`);
     const stop = () => void pool.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

@@ -8,6 +8,13 @@ import { chainHashes, xxh64 } from '../plugins/approx-prefix-cache-producer/xxh6
 import { KvCache } from './kv-cache.js';
 import { ConfigError } from '../errors.js';
 
+/** Who hears what the prefix cache stores and drops (the KV-event publisher). */
+export interface KvEventSink {
+  blockStored(hashes: number[], parent: number | undefined, tokens: ArrayLike<number>, blockSize: number, lora: string | undefined): void;
+  blockRemoved(hash: number): void;
+  allBlocksCleared(): void;
+}
+
 export interface EngineOptions {
   readonly model: string;
   readonly adapters: readonly string[];
@@ -43,6 +50,8 @@ export class SimCancelled extends Error {}
 
 export interface SimRequest {
   readonly prompt: Uint8Array;
+  /** The prompt's token ids, when the server tokenized it: blocks are then cut from them (else ~4 bytes a token). */
+  readonly tokenIds?: Uint32Array;
   readonly maxTokens: number;
   /** The LoRA adapter, or undefined for the base model. */
   readonly adapter?: string;
@@ -64,6 +73,7 @@ export interface SimResult {
 interface Job {
   readonly request: SimRequest;
   readonly hashes: Float64Array;
+  readonly promptTokens: number;
   readonly enqueuedAt: number;
   readonly resolve: (r: SimResult) => void;
   readonly reject: (e: Error) => void;
@@ -84,6 +94,7 @@ export class SimEngine {
   /** Jobs in the running batch, so close() can fail them instead of leaving their callers hanging. */
   readonly #active = new Set<Job>();
   #closed = false;
+  #events: KvEventSink | undefined;
 
   constructor(options: Partial<EngineOptions> = {}) {
     const merged = { ...DEFAULT_ENGINE_OPTIONS, ...options };
@@ -91,16 +102,31 @@ export class SimEngine {
     // As vLLM refuses to start when max_model_len does not fit the KV cache: a request it admits must fit an empty cache.
     if (merged.maxModelLen > capacity) throw new ConfigError('--max-model-len', `max model length ${merged.maxModelLen} is larger than the KV cache holds (${merged.numGpuBlocks} blocks × ${merged.blockTokens} tokens = ${capacity})`);
     this.options = { ...merged, maxModelLen: merged.maxModelLen || capacity };
-    this.kv = new KvCache(this.options.numGpuBlocks);
+    this.kv = new KvCache(this.options.numGpuBlocks, (hash) => this.#events?.blockRemoved(hash));
   }
 
   get pendingTimers(): number {
     return this.#timers.size;
   }
 
+  /** From now on every block the prefix cache stores or drops is reported to `sink`. */
+  publishKvEvents(sink: KvEventSink): void {
+    this.#events = sink;
+  }
+
+  /** vLLM's reset_prefix_cache: nothing cached matches any more (running requests keep their memory); AllBlocksCleared. */
+  resetPrefixCache(): void {
+    this.kv.reset();
+    this.#events?.allBlocksCleared();
+  }
+
+  /** The cache as a restarted process has it: empty, and nothing published about it. */
+  forgetCache(): void {
+    this.kv.reset();
+  }
+
   /** vLLM's message when prompt + output exceed the model length, else undefined. */
-  refusal(promptBytes: number, maxTokens: number): string | undefined {
-    const promptTokens = Math.ceil(promptBytes / 4);
+  refusal(promptBytes: number, maxTokens: number, promptTokens = Math.ceil(promptBytes / 4)): string | undefined {
     const max = this.options.maxModelLen;
     if (promptTokens + maxTokens <= max) return undefined;
     return `This model's maximum context length is ${max} tokens. However, you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`;
@@ -108,13 +134,17 @@ export class SimEngine {
 
   submit(request: SimRequest): Promise<SimResult> {
     if (this.#closed) return Promise.reject(new Error('engine closed'));
-    const refused = this.refusal(request.prompt.length, request.maxTokens);
+    const { tokenIds } = request;
+    const promptTokens = tokenIds ? tokenIds.length : Math.ceil(request.prompt.length / 4);
+    const refused = this.refusal(request.prompt.length, request.maxTokens, promptTokens);
     if (refused) return Promise.reject(new SimRequestError(refused));
     if (request.signal?.aborted) return Promise.reject(new SimCancelled('cancelled'));
+    // Blocks from the token ids (4 bytes each) when known, else from ~4 prompt bytes a token.
+    const source = tokenIds ? new Uint8Array(tokenIds.buffer, tokenIds.byteOffset, tokenIds.byteLength) : request.prompt;
     const blockBytes = this.options.blockTokens * 4;
-    const hashes = chainHashes(request.prompt, blockBytes, Infinity, xxh64(new TextEncoder().encode(request.adapter ?? this.options.model)));
+    const hashes = chainHashes(source, blockBytes, Infinity, xxh64(new TextEncoder().encode(request.adapter ?? this.options.model)));
     return new Promise((resolve, reject) => {
-      const job: Job = { request, hashes: hashes.subarray(0, Math.floor(request.prompt.length / blockBytes)), enqueuedAt: performance.now(), resolve, reject };
+      const job: Job = { request, promptTokens, hashes: hashes.subarray(0, Math.floor(source.length / blockBytes)), enqueuedAt: performance.now(), resolve, reject };
       request.signal?.addEventListener('abort', () => this.#cancel(job), { once: true });
       this.waiting.push(job);
       this.#schedule();
@@ -158,7 +188,7 @@ export class SimEngine {
         i++; // this one waits for its adapter; later ones may run
         continue;
       }
-      const outputBlocks = Math.ceil((job.request.maxTokens + (job.request.prompt.length % (this.options.blockTokens * 4)) / 4) / this.options.blockTokens);
+      const outputBlocks = Math.ceil((job.request.maxTokens + (job.promptTokens % this.options.blockTokens)) / this.options.blockTokens);
       if (!this.kv.canHold(job.hashes, outputBlocks)) break; // out of KV: wait for a release
       this.waiting.splice(i, 1);
       this.#start(job, outputBlocks);
@@ -180,11 +210,28 @@ export class SimEngine {
     });
   }
 
+  /** BlockStored for each run of the prompt's full blocks the cache lacks, chained to the block before it. */
+  #publishStored(job: Job, from: number): void {
+    const { hashes, request } = job;
+    const bt = this.options.blockTokens;
+    for (let i = from; i < hashes.length; ) {
+      if (this.kv.has(hashes[i]!)) {
+        i++;
+        continue;
+      }
+      let end = i + 1;
+      while (end < hashes.length && !this.kv.has(hashes[end]!)) end++;
+      const tokens = request.tokenIds ? request.tokenIds.subarray(i * bt, end * bt) : new Uint32Array(0);
+      this.#events!.blockStored(Array.from(hashes.subarray(i, end)), i === 0 ? undefined : hashes[i - 1], tokens, bt, request.adapter);
+      i = end;
+    }
+  }
+
   #start(job: Job, outputBlocks: number): void {
-    const { request, hashes } = job;
-    const promptTokens = Math.ceil(request.prompt.length / 4);
+    const { request, hashes, promptTokens } = job;
     const cachedBlocks = this.kv.cachedPrefix(hashes);
     const cachedTokens = Math.min(promptTokens, cachedBlocks * this.options.blockTokens);
+    if (this.#events) this.#publishStored(job, cachedBlocks);
     this.kv.hold(hashes, outputBlocks);
     this.running++;
     this.#active.add(job);

@@ -6,7 +6,23 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimCancelled, SimEngine, type EngineOptions, type SimResult } from './engine.js';
 import { renderMetrics, type Flavor } from './metrics-page.js';
-import { handleRender, isRenderPath } from './render.js';
+import { handleRender, isRenderPath, simTokenizer } from './render.js';
+import { KvEventPublisher, type KvEventEncoding, type KvHashFormat } from './kv-events.js';
+
+/** KV-cache events as vLLM's `--kv-events-config` publishes them; see kv-events.ts. Off unless given. */
+export interface SimKvEventsOptions {
+  /** Bind the PUB socket on the server's host at this port (vLLM's default endpoint is `tcp://*:5557`); 0 picks a free port. */
+  readonly port?: number;
+  /** Instead, connect the PUB socket to a central subscriber (an EPP's `zmqEndpoint`), e.g. `tcp://127.0.0.1:5557`. */
+  readonly connect?: string;
+  /** Bind the ROUTER replay socket on the server's host at this port (0 picks a free port); no replay when absent. */
+  readonly replayPort?: number;
+  /** Default `kv@<host>:<port>@<model>`, the form llm-d expects. */
+  readonly topic?: string;
+  readonly encoding?: KvEventEncoding;
+  readonly hashFormat?: KvHashFormat;
+  readonly bufferSteps?: number;
+}
 
 export interface SimServerOptions extends Partial<EngineOptions> {
   readonly port?: number;
@@ -15,6 +31,8 @@ export interface SimServerOptions extends Partial<EngineOptions> {
   readonly name?: string;
   /** The model folder whose tokenizer answers the render endpoints; the bundled Qwen3 one by default. */
   readonly tokenizerPath?: string;
+  /** Publish KV-cache events; prompts are then tokenized with the tokenizer above so blocks carry real token ids. */
+  readonly kvEvents?: SimKvEventsOptions;
 }
 
 export interface SimServer {
@@ -23,6 +41,12 @@ export interface SimServer {
   readonly port: number;
   readonly url: string;
   readonly engine: SimEngine;
+  /** The KV-event publisher, when `kvEvents` was given. */
+  readonly kvEvents: KvEventPublisher | undefined;
+  /** vLLM's /reset_prefix_cache: the cache empties and AllBlocksCleared is published. */
+  resetPrefixCache(): void;
+  /** As if the process restarted: the cache empties silently and the event sequence starts again at 0. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,7 +68,22 @@ function usageOf(r: SimResult) {
   return { prompt_tokens: r.promptTokens, completion_tokens: r.completionTokens, total_tokens: r.promptTokens + r.completionTokens, prompt_tokens_details: { cached_tokens: r.cachedTokens } };
 }
 
-async function handleGeneration(engine: SimEngine, res: http.ServerResponse, chat: boolean, raw: string): Promise<void> {
+type Tokenize = (chat: boolean, body: Record<string, unknown>) => Promise<Uint32Array>;
+
+/** The ids the EPP's `local` token producer computes for the same body (several prompts: joined, as the text is). */
+function tokenizerFor(dir: string | undefined): Tokenize {
+  return async (chat, body) => {
+    const prompts = await simTokenizer(dir).tokenize(chat ? 'chat-completions' : 'completions', body);
+    if (!prompts || prompts.length === 0) throw new Error('no prompt to tokenize');
+    if (prompts.length === 1) return prompts[0]!.tokenIds;
+    const out = new Uint32Array(prompts.reduce((n, p) => n + p.tokenIds.length, 0));
+    let at = 0;
+    for (const p of prompts) (out.set(p.tokenIds, at), (at += p.tokenIds.length));
+    return out;
+  };
+}
+
+async function handleGeneration(engine: SimEngine, res: http.ServerResponse, chat: boolean, raw: string, tokenize?: Tokenize): Promise<void> {
   let body: Record<string, unknown>;
   try {
     const parsed: unknown = JSON.parse(raw);
@@ -67,7 +106,15 @@ async function handleGeneration(engine: SimEngine, res: http.ServerResponse, cha
   const object = chat ? 'chat.completion' : 'text_completion';
   const piece = (i: number) => `tok${i} `;
   const encoded = new TextEncoder().encode(prompt);
-  const refused = engine.refusal(encoded.length, maxTokens);
+  let tokenIds: Uint32Array | undefined;
+  if (tokenize) {
+    try {
+      tokenIds = await tokenize(chat, body);
+    } catch (err) {
+      return sendError(res, 400, `cannot tokenize the request: ${(err as Error).message}`);
+    }
+  }
+  const refused = engine.refusal(encoded.length, maxTokens, tokenIds?.length);
   if (refused) return sendError(res, 400, refused);
   let aborted = false;
   const cancel = new AbortController();
@@ -78,6 +125,7 @@ async function handleGeneration(engine: SimEngine, res: http.ServerResponse, cha
   if (stream) res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   const result = await engine.submit({
     prompt: encoded,
+    ...(tokenIds ? { tokenIds } : {}),
     maxTokens,
     signal: cancel.signal,
     ...(adapter ? { adapter } : {}),
@@ -102,8 +150,21 @@ async function handleGeneration(engine: SimEngine, res: http.ServerResponse, cha
 export async function startSimServer(options: SimServerOptions = {}): Promise<SimServer> {
   const engine = new SimEngine(options);
   const flavor = options.flavor ?? 'vllm';
+  const tokenize = options.kvEvents ? tokenizerFor(options.tokenizerPath) : undefined;
+  let kvEvents: KvEventPublisher | undefined;
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'POST' && path === '/reset_prefix_cache') {
+      engine.resetPrefixCache();
+      return res.end();
+    }
+    if (req.method === 'POST' && path === '/sim/restart') {
+      void (kvEvents?.restart() ?? Promise.resolve()).then(
+        () => (engine.forgetCache(), res.end()),
+        (err: Error) => sendError(res, 500, err.message, 'InternalServerError'),
+      );
+      return;
+    }
     if (req.method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       return res.end(renderMetrics(engine, flavor));
@@ -126,7 +187,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     req.on('end', () => {
       if (size > MAX_BODY) return sendError(res, 413, 'request body too large');
       if (render) return void handleRender(res, path, Buffer.concat(chunks).toString('utf8'), [engine.options.model, ...engine.options.adapters], options.tokenizerPath);
-      handleGeneration(engine, res, chat, Buffer.concat(chunks).toString('utf8')).catch((err: Error) => {
+      handleGeneration(engine, res, chat, Buffer.concat(chunks).toString('utf8'), tokenize).catch((err: Error) => {
         if (err instanceof SimCancelled) return;
         if (!res.headersSent) sendError(res, 503, err.message, 'ServiceUnavailableError');
         else res.destroy();
@@ -139,18 +200,46 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const closeHttp = () =>
+    new Promise<void>((resolve) => {
+      engine.close();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  if (options.kvEvents) {
+    const o = options.kvEvents;
+    try {
+      kvEvents = await KvEventPublisher.start({
+        endpoint: o.connect !== undefined ? { connect: o.connect } : { bind: `tcp://${host}:${o.port ?? 5557}` },
+        ...(o.replayPort !== undefined ? { replayBind: `tcp://${host}:${o.replayPort}` } : {}),
+        topic: o.topic ?? `kv@${host}:${port}@${engine.options.model}`,
+        ...(o.encoding ? { encoding: o.encoding } : {}),
+        ...(o.hashFormat ? { hashFormat: o.hashFormat } : {}),
+        ...(o.bufferSteps ? { bufferSteps: o.bufferSteps } : {}),
+      });
+    } catch (err) {
+      await closeHttp();
+      throw err;
+    }
+    engine.publishKvEvents(kvEvents);
+  }
+  const publisher = kvEvents;
   return {
     name: options.name ?? `sim-${port}`,
     address: host,
     port,
     url: `http://${host}:${port}`,
     engine,
-    close: () =>
-      new Promise<void>((resolve) => {
-        engine.close();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    kvEvents: publisher,
+    resetPrefixCache: () => engine.resetPrefixCache(),
+    restart: async () => {
+      await publisher?.restart();
+      engine.forgetCache();
+    },
+    close: async () => {
+      await closeHttp();
+      await publisher?.close();
+    },
   };
 }
 
@@ -159,12 +248,20 @@ export interface SimPool {
   close(): Promise<void>;
 }
 
-/** `count` servers; `basePort` 0 picks free ports. */
-export async function startSimPool(count: number, options: SimServerOptions & { basePort?: number } = {}): Promise<SimPool> {
+/**
+ * `count` servers; `basePort` 0 picks free ports. With `distinctHosts` (the default when KV events bind a
+ * fixed port) server i listens on its own loopback address 127.0.0.(i+1), as pods have their own IPs, so
+ * every server binds the same KV-event port as vLLM pods do and llm-d's discovery (`<address>:<socketPort>`)
+ * finds them; this needs Linux, where all of 127.0.0.0/8 is loopback.
+ */
+export async function startSimPool(count: number, options: SimServerOptions & { basePort?: number; distinctHosts?: boolean } = {}): Promise<SimPool> {
   const servers: SimServer[] = [];
+  const kv = options.kvEvents;
+  const distinct = options.distinctHosts ?? (kv !== undefined && kv.connect === undefined && (kv.port ?? 5557) !== 0);
   try {
     for (let i = 0; i < count; i++) {
-      servers.push(await startSimServer({ ...options, name: `sim-${i}`, port: options.basePort ? options.basePort + i : 0 }));
+      const host = distinct ? `127.0.0.${i + 1}` : options.host;
+      servers.push(await startSimServer({ ...options, ...(host ? { host } : {}), name: `sim-${i}`, port: options.basePort ? options.basePort + i : 0 }));
     }
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));
