@@ -50,7 +50,6 @@ import type { PluginServices } from './framework/plugin.js';
 import type { EndpointDiscovery } from './framework/discovery.js';
 import { FROM_FLAGS, K8S_DISCOVERY, K8sDiscovery } from './plugins/k8s-discovery/index.js';
 import { InferenceResources } from './kube/inference-resources.js';
-import { kubeClient } from './kube/client.js';
 import { defaultIdentity, LeaderElector } from './kube/leader-election.js';
 import { buildFlowControlSettings, startFlowControl, type FlowController } from './flowcontrol/index.js';
 
@@ -155,7 +154,7 @@ function metricsAuthorizer(options: Options, dataLayer: DataLayer, log: { warn(m
     log.info('metrics endpoint auth is off: it reviews tokens with the Kubernetes API, and this EPP does not use Kubernetes discovery');
     return undefined;
   }
-  const auth = new MetricsAuth(kubeClient(discovered.kubeconfig), log);
+  const auth = new MetricsAuth(discovered.client, log);
   return (authorization) => auth.check(authorization);
 }
 
@@ -166,7 +165,7 @@ function startLeaderElection(options: Options, dataLayer: DataLayer, log: { warn
     throw new ConfigError('--ha-enable-leader-election', 'needs Kubernetes: give --pool-name or --endpoint-selector (or a k8s-discovery plugin)');
   }
   const elector = new LeaderElector({
-    client: kubeClient(discovered.kubeconfig),
+    client: discovered.client,
     namespace: discovered.target.namespace,
     leaseName: leaseNameOf(options),
     identity: defaultIdentity(),
@@ -264,7 +263,7 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     const discovered = dataLayer.discovery;
     if (!resources && discovered instanceof K8sDiscovery && discovered.target.mode === 'pool') {
       const t = discovered.target;
-      clusterResources = await InferenceResources.start({ client: kubeClient(discovered.kubeconfig), pool: { namespace: t.namespace, name: t.poolName, group: t.poolGroup }, log: pluginLog });
+      clusterResources = await InferenceResources.start({ client: discovered.client, pool: { namespace: t.namespace, name: t.poolName, group: t.poolGroup }, log: pluginLog });
       cleanups.push(() => clusterResources?.close());
     }
     registerPoolMetrics(metrics, options.poolName || 'default', {

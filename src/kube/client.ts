@@ -35,17 +35,9 @@ export function loadKubeConfig(kubeconfig: string): KubeConfig {
 
 const clients = new Map<string, KubeClient>();
 
-/** Loads the client library (once per process) and then gives `kubeClient`'s client. */
+/** One client per kubeconfig path per process, the client library loaded on the first call. */
 export async function loadKubeClient(kubeconfig = ''): Promise<KubeClient> {
   await loadKubeLibrary();
-  return kubeClient(kubeconfig);
-}
-
-/**
- * One client per kubeconfig path per process: discovery, resources, the lease and metrics auth share it.
- * The library must be loaded first (`loadKubeClient`); Kubernetes discovery's start does that.
- */
-export function kubeClient(kubeconfig = ''): KubeClient {
   let c = clients.get(kubeconfig);
   if (!c) {
     const { AuthenticationV1Api, AuthorizationV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, Watch } = kubeLibrary();

@@ -63,8 +63,10 @@ export class K8sDiscovery implements EndpointDiscovery {
   get target(): K8sDiscoveryTarget {
     return this.#o.target;
   }
-  get kubeconfig(): string {
-    return this.#o.kubeconfig;
+  /** The API client discovery opened at start; the EPP's other Kubernetes parts (resources, lease, metrics auth) share it. */
+  get client(): KubeClient {
+    if (!this.#client) throw new Error('internal: k8s-discovery client read before start()');
+    return this.#client;
   }
 
   async start(sink: DiscoverySink): Promise<void> {
