@@ -152,6 +152,11 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
   const flavor = options.flavor ?? 'vllm';
   const tokenize = options.kvEvents ? tokenizerFor(options.tokenizerPath) : undefined;
   let kvEvents: KvEventPublisher | undefined;
+  /** As a restarted process: the event sockets reopen with the sequence at 0, and the cache is empty with nothing published. */
+  const restart = async () => {
+    await kvEvents?.restart();
+    engine.forgetCache();
+  };
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'POST' && path === '/reset_prefix_cache') {
@@ -159,8 +164,8 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
       return res.end();
     }
     if (req.method === 'POST' && path === '/sim/restart') {
-      void (kvEvents?.restart() ?? Promise.resolve()).then(
-        () => (engine.forgetCache(), res.end()),
+      void restart().then(
+        () => res.end(),
         (err: Error) => sendError(res, 500, err.message, 'InternalServerError'),
       );
       return;
@@ -232,10 +237,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     engine,
     kvEvents: publisher,
     resetPrefixCache: () => engine.resetPrefixCache(),
-    restart: async () => {
-      await publisher?.restart();
-      engine.forgetCache();
-    },
+    restart,
     close: async () => {
       await closeHttp();
       await publisher?.close();
