@@ -1,7 +1,7 @@
 /**
  * `@kubernetes/client-node` loaded on first use: importing it costs about a second of start-up, which an
- * EPP on file discovery (and every start-up error) should not pay. Kubernetes code awaits
- * `loadKubeLibrary()` once (discovery's start does) and reads `kubeLibrary()` after.
+ * EPP on file discovery (and every start-up error) should not pay. `loadKubeClient` (client.ts) awaits
+ * `loadKubeLibrary()`; code that holds a client reads `kubeLibrary()`.
  */
 type KubeLibrary = typeof import('@kubernetes/client-node');
 
