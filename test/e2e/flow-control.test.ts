@@ -223,3 +223,38 @@ test('e2e flow control: 10,000 queued requests are released in order; the event 
     await h.close();
   }
 });
+
+test('e2e flow control: with enableEviction a critical request waiting on a saturated pool evicts the newest sheddable one in flight (429, reason evicted)', async () => {
+  const h = await flowEpp({
+    flowControl: '  enableEviction: true\n  defaultRequestTTL: 30s\n  saturationDetector: {pluginRef: detector}\n',
+    pods: [FREE],
+    // Saturation from the EPP's own in-flight count: two requests fill the pod.
+    plugins: '- name: detector\n  type: concurrency-detector\n  parameters: {maxConcurrency: 2}\n',
+  });
+  try {
+    const b1 = h.send({ 'x-request-id': 'b1', 'x-llm-d-inference-objective': 'batch' });
+    await until(() => b1.firstResponse > 0, 'b1 routed');
+    const b2 = h.send({ 'x-request-id': 'b2', 'x-llm-d-inference-objective': 'batch' });
+    await until(() => b2.firstResponse > 0, 'b2 routed');
+    assert.equal(h.t.epp.tracker.totalInFlight(), 2);
+
+    const c = h.send({ 'x-request-id': 'c', 'x-llm-d-inference-objective': 'critical' });
+    await until(() => b2.ended, 'the newest sheddable request is evicted');
+    const evicted = b2.received.map((r) => r.immediateResponse).find(Boolean)!;
+    assert.equal(evicted.status?.code, 429);
+    assert.equal(Buffer.from(evicted.body!).toString(), 'request evicted by flow control');
+    assert.equal(replyHeader(b2.received.find((r) => r.immediateResponse), 'x-llm-d-request-dropped-reason'), 'evicted');
+    await until(() => c.firstResponse > 0, 'the critical request takes its place');
+    assert.equal(destinationOf(c.received), h.pods[0]!.hostPort);
+    assert.equal(b1.ended, false, 'one eviction frees enough: the older sheddable request keeps running');
+    assert.deepEqual(h.dispatched, ['b1', 'b2', 'c']);
+
+    for (const s of [b1, c]) finish(s);
+    await until(() => h.t.epp.extProc.openStreams === 0 && h.t.epp.tracker.totalInFlight() === 0, 'every request ended, nothing in flight');
+    const text = await h.metrics();
+    assert.match(text, /llm_d_epp_flow_control_revocations_issued_total\{priority="10"[^}]*\} 1/);
+    assert.match(text, /llm_d_epp_flow_control_revocations_total\{outcome="confirmed"[^}]*\} 1/);
+  } finally {
+    await h.close();
+  }
+});
