@@ -16,7 +16,7 @@
 import type { Endpoint } from '../framework/endpoint.js';
 import type { SaturationDetector } from '../framework/saturation.js';
 import { HARD_MAX_BYTES, HARD_MAX_REQUESTS, type BandPolicy, type FlowControlSettings } from './config.js';
-import { IndexedHeap } from './heap.js';
+import { RunQueue } from './run-queue.js';
 import { Band, type Flow, QueueItem } from './queues.js';
 import { cancelled, expired, Outcome, rejectedCapacity, shuttingDown } from './outcomes.js';
 import { poolSaturation, type PoolSaturation } from './saturation.js';
@@ -85,7 +85,7 @@ export class FlowController implements FlowControlState {
   #ceilings: number[] = [];
 
   /** Every queued item, by expiry time. */
-  readonly #expiry = new IndexedHeap<QueueItem>((a, b) => a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.seq < b.seq), 'expiryIndex');
+  readonly #expiry = new RunQueue<QueueItem>((a, b) => a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.seq < b.seq), 'expiryIndex');
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #kickScheduled = false;
@@ -156,7 +156,7 @@ export class FlowController implements FlowControlState {
     const enqueuedAt = (this.#lastEnqueuedAt = now > this.#lastEnqueuedAt ? now : this.#lastEnqueuedAt + 1e-6);
     const flow = band.flowFor(req.fairnessId);
     const item = new QueueItem(this.#seq++, req.requestId, req.fairnessId, req.priority, enqueuedAt, ttl, callerDeadline, req.receivedAt, size, req.headers, flow, dispatch, tag);
-    flow.heap.push(item);
+    flow.queue.push(item);
     band.len++;
     band.bytes += size;
     this.#len++;
@@ -164,7 +164,10 @@ export class FlowController implements FlowControlState {
     item.expiresAt = this.#expiryOf(item);
     this.#expiry.push(item);
     if (this.#expiry.peek() === item) this.#armTimer();
-    if (cancel) cancel.onCancel = () => this.#cancel(item, cancel);
+    if (cancel) {
+      item.cancelHook = cancel;
+      cancel.onCancel = () => this.#cancel(item, cancel);
+    }
     this.#observer.enqueued(tag, size, (this.#now() - now) / 1000);
 
     this.#pass();
@@ -173,11 +176,10 @@ export class FlowController implements FlowControlState {
       if (item.error !== undefined) throw item.error;
       return item.result as T;
     }
+    // #settle unhooks the cancel callback, so no `.finally` promise is made per request.
     return new Promise<T>((resolve, reject) => {
       item.resolve = resolve as (v: unknown) => void;
       item.reject = reject;
-    }).finally(() => {
-      if (cancel) cancel.onCancel = undefined;
     });
   }
 
@@ -196,7 +198,7 @@ export class FlowController implements FlowControlState {
     if (this.#closed) return;
     this.#closed = true;
     this.#clearTimer();
-    for (const item of [...this.#expiry.values()]) this.#drop(item, shuttingDown(false));
+    for (const item of this.#expiry.values()) this.#drop(item, shuttingDown(false));
   }
 
   // --- FlowControlState (scrape-time gauges) ---
@@ -286,7 +288,7 @@ export class FlowController implements FlowControlState {
       if (band.len === 0) continue;
       const flow = band.fairness.pick(band);
       if (!flow) continue;
-      this.#dispatch((flow as Flow).heap.peek()!); // policies only see the band's own flows
+      this.#dispatch((flow as Flow).queue.peek()!); // policies only see the band's own flows
       dispatched = true;
       break;
     }
@@ -324,8 +326,8 @@ export class FlowController implements FlowControlState {
     item.queued = false;
     const flow = item.flow;
     const band = flow.band;
-    flow.heap.remove(item);
-    if (flow.heap.size === 0) band.dropFlow(flow);
+    flow.queue.remove(item);
+    if (flow.queue.size === 0) band.dropFlow(flow);
     band.len--;
     band.bytes -= item.byteSize;
     this.#len--;
@@ -337,6 +339,7 @@ export class FlowController implements FlowControlState {
 
   #settle(item: QueueItem, result: unknown, error: unknown): void {
     item.settled = true;
+    if (item.cancelHook) item.cancelHook.onCancel = undefined;
     item.result = result;
     item.error = error;
     if (error !== undefined) item.reject?.(error);

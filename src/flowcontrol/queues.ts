@@ -1,14 +1,14 @@
 /**
  * The queue structures: a band per priority, in each band one queue per flow (fairness ID), each queue a
- * heap ordered by the band's ordering policy. A flow exists only while it holds requests, so idle
+ * RunQueue ordered by the band's ordering policy. A flow exists only while it holds requests, so idle
  * fairness IDs cost nothing; the band keeps its flow IDs sorted for round-robin turns.
  */
 import type { BandView, FairnessPolicy, FlowQueueView, OrderingPolicy, QueuedRequest } from '../framework/flow-control.js';
-import { IndexedHeap } from './heap.js';
+import { RunQueue } from './run-queue.js';
 
 /** One waiting request. The controller owns every field. */
 export class QueueItem implements QueuedRequest {
-  /** Position in its flow's heap and in the expiry heap (owned by those heaps). */
+  /** Position in its flow's queue and in the expiry queue (owned by those RunQueues). */
   orderIndex = -1;
   expiryIndex = -1;
   /** When the expiry timer should evict it (performance.now ms); Infinity = never. */
@@ -19,6 +19,8 @@ export class QueueItem implements QueuedRequest {
   error: unknown;
   resolve: ((value: unknown) => void) | undefined;
   reject: ((error: unknown) => void) | undefined;
+  /** The stream's cancel hook while the request waits; unhooked when it settles. */
+  cancelHook: { onCancel: (() => void) | undefined } | undefined;
 
   constructor(
     readonly seq: number,
@@ -40,7 +42,7 @@ export class QueueItem implements QueuedRequest {
 }
 
 export class Flow implements FlowQueueView {
-  readonly heap: IndexedHeap<QueueItem>;
+  readonly queue: RunQueue<QueueItem>;
 
   constructor(
     readonly id: string,
@@ -48,15 +50,15 @@ export class Flow implements FlowQueueView {
   ) {
     const ordering = band.ordering;
     // The policy's order, ties first-come-first-served (seq is unique and increasing).
-    this.heap = new IndexedHeap<QueueItem>((a, b) => (ordering.less(a, b) ? true : ordering.less(b, a) ? false : a.seq < b.seq), 'orderIndex');
+    this.queue = new RunQueue<QueueItem>((a, b) => (ordering.less(a, b) ? true : ordering.less(b, a) ? false : a.seq < b.seq), 'orderIndex');
   }
 
   get length(): number {
-    return this.heap.size;
+    return this.queue.size;
   }
 
   head(): QueuedRequest {
-    return this.heap.peek()!;
+    return this.queue.peek()!;
   }
 }
 

@@ -70,7 +70,7 @@ function band(fairness: FairnessPolicy, flows: Record<string, number[]>): Band {
   let seq = 0;
   for (const [id, times] of Object.entries(flows)) {
     const flow = b.flowFor(id);
-    for (const t of times) flow.heap.push(new QueueItem(seq++, `${id}${t}`, id, 0, t, 0, Infinity, t, 0, {}, flow, () => undefined, undefined));
+    for (const t of times) flow.queue.push(new QueueItem(seq++, `${id}${t}`, id, 0, t, 0, Infinity, t, 0, {}, flow, () => undefined, undefined));
   }
   return b;
 }
@@ -81,8 +81,8 @@ function drain(b: Band, n: number): string[] {
   for (let i = 0; i < n; i++) {
     const flow = b.fairness.pick(b) as ReturnType<Band['flowFor']> | undefined;
     if (!flow) break;
-    const item = flow.heap.pop()!;
-    if (flow.heap.size === 0) b.dropFlow(flow);
+    const item = flow.queue.pop()!;
+    if (flow.queue.size === 0) b.dropFlow(flow);
     out.push(item.requestId);
   }
   return out;
@@ -103,7 +103,7 @@ test('round-robin: a flow that empties leaves the rotation and rejoins in its ID
   assert.deepEqual(drain(b, 2), ['a1', 'b2']);
   // a is gone; a new "a" request joins; the cursor is on b, so c goes next, then a, then b.
   const flow = b.flowFor('a');
-  flow.heap.push(new QueueItem(99, 'a9', 'a', 0, 9, 0, Infinity, 9, 0, {}, flow, () => undefined, undefined));
+  flow.queue.push(new QueueItem(99, 'a9', 'a', 0, 9, 0, Infinity, 9, 0, {}, flow, () => undefined, undefined));
   assert.deepEqual(drain(b, 5), ['c4', 'a9', 'b3']);
 });
 
