@@ -236,7 +236,7 @@ test('KV events off by default: no publisher, prompts counted as before', async 
 });
 
 test('a pool publishing on one fixed port puts each server on its own loopback address; a taken port is a clear error', async () => {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = 20_000 + Math.floor(Math.random() * 12_000); // below the ephemeral range (32768+), where outgoing sockets take ports
   const pool = await startSimPool(2, { kvEvents: { port } });
   try {
     assert.deepEqual(pool.servers.map((s) => s.kvEvents!.endpoint), [`tcp://127.0.0.1:${port}`, `tcp://127.0.0.2:${port}`]);
@@ -248,7 +248,7 @@ test('a pool publishing on one fixed port puts each server on its own loopback a
 });
 
 test('epp-sim --kv-events-port prints each server\'s KV-event endpoint and replay socket', async () => {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = 20_000 + Math.floor(Math.random() * 12_000); // below the ephemeral range (32768+), where outgoing sockets take ports
   const cli = fileURLToPath(new URL('../../src/sim/cli.js', import.meta.url));
   const child = spawn(process.execPath, [cli, '--count=2', `--kv-events-port=${port}`, `--kv-events-replay-port=${port + 1}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
