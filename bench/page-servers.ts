@@ -5,12 +5,24 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { vllmPage } from '../test/helpers/vllm-page.js';
+import { requestedNames, restrictToNames } from '../src/sim/name-filter.js';
 
 const count = Number(process.argv[2] ?? 100);
-const body = Buffer.from(vllmPage());
+const page = vllmPage();
+const full = Buffer.from(page);
+// prometheus_client's ?name[]= filter, as vLLM serves it; pages cached per query.
+const filtered = new Map<string, Buffer>();
+const bodyFor = (url: string) => {
+  const names = requestedNames(url);
+  if (names.length === 0) return full;
+  let body = filtered.get(url);
+  if (!body) filtered.set(url, (body = Buffer.from(restrictToNames(page, names))));
+  return body;
+};
 const ports: number[] = [];
 for (let i = 0; i < count; i++) {
-  const server = http.createServer((_req, res) => {
+  const server = http.createServer((req, res) => {
+    const body = bodyFor(req.url ?? '/');
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': body.length });
     res.end(body);
   });

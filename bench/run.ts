@@ -24,11 +24,13 @@ console.log(`\nPrefix index: WebAssembly chain over a 4 KB prompt ${px.chain4kbU
 const ex = await runExtractBench();
 console.log(`\nMetrics extraction, vLLM page of ${ex.pageKB.toFixed(1)} KB: p50 ${ex.p50us.toFixed(1)} µs per page, ${ex.coreAt2000PagesPerSec.toFixed(3)} core at 2,000 pages/s (100 pods every 50 ms)`);
 
-const scrape = await runScrapeBench();
-console.log(
-  `\nScraping, ${scrape.endpoints} endpoints every 50 ms for ${scrape.seconds.toFixed(1)} s: ${scrape.pagesPerSec.toFixed(0)} pages/s, ` +
-    `collector CPU ${scrape.cores.toFixed(3)} core (page servers run in another process)`,
-);
+for (const nameFilter of [false, true]) {
+  const scrape = await runScrapeBench(100, 5, nameFilter);
+  console.log(
+    `\nScraping, ${scrape.endpoints} endpoints every 50 ms for ${scrape.seconds.toFixed(1)} s, ${nameFilter ? 'mapped series only (?name[]=)' : 'whole page'}: ${scrape.pagesPerSec.toFixed(0)} pages/s, ` +
+      `collector CPU ${scrape.cores.toFixed(3)} core (page servers run in another process)`,
+  );
+}
 
 console.log('\nBody parsing: main-thread time per request, inline against a worker (event-loop utilisation; the worker\'s own time not counted)');
 console.log('  body KB   inline µs   worker µs   worker latency µs');

@@ -1,6 +1,8 @@
 /**
- * Scraping cost: 100 endpoints every 50 ms (2,000 pages a second of ~48 KB each) through the real
- * collector, for a few seconds; the collector process's CPU time over wall time is the core share.
+ * Scraping cost: 100 endpoints every 50 ms (2,000 pages a second) through the real collector, for a few
+ * seconds; the collector process's CPU time over wall time is the core share. The page servers serve a
+ * vLLM-sized page (~48 KB) and honour prometheus_client's `?name[]=` filter as vLLM does, so the row with
+ * `nameFilter` (the default) measures a few-hundred-byte page and the row without it the whole page.
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -12,18 +14,20 @@ import { LoadTracker } from '../src/director/load-tracker.js';
 
 export interface ScrapeRow {
   endpoints: number;
+  /** Whether the collector asked for the mapped series only (`?name[]=`), which the page servers honour as vLLM does. */
+  nameFilter: boolean;
   seconds: number;
   pagesPerSec: number;
   cores: number;
 }
 
-export async function runScrapeBench(endpoints = 100, seconds = 5): Promise<ScrapeRow> {
+export async function runScrapeBench(endpoints = 100, seconds = 5, nameFilter = true): Promise<ScrapeRow> {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./page-servers.js', import.meta.url)), String(endpoints)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
   const ports = JSON.parse(line) as number[];
   const store = new EndpointStore(new LoadTracker());
   ports.forEach((port, i) => store.upsert({ name: `pod-${i}`, namespace: 'bench', address: '127.0.0.1', port, labels: {} }));
-  const collector = new MetricsCollector(store, { mapping: DEFAULT_METRICS_MAPPING, intervalMs: 50 });
+  const collector = new MetricsCollector(store, { mapping: DEFAULT_METRICS_MAPPING, intervalMs: 50, nameFilter });
   collector.sync(store.snapshot().endpoints);
   // Connections up and the JIT warm: at 20 scrapes a second per pod, tier-up takes seconds, and a shorter
   // warm-up measures the interpreter (0.40 core in the first 5 s against 0.30 from 5 s on, at 100 pods).
@@ -37,5 +41,5 @@ export async function runScrapeBench(endpoints = 100, seconds = 5): Promise<Scra
   const scrapes = ports.reduce((n, _p, i) => n + collector.scrapes(`bench/pod-${i}`), 0) - scrapesBefore;
   await collector.close();
   child.stdin!.end();
-  return { endpoints, seconds: wall, pagesPerSec: scrapes / wall, cores: (used.user + used.system) / 1e6 / wall };
+  return { endpoints, nameFilter, seconds: wall, pagesPerSec: scrapes / wall, cores: (used.user + used.system) / 1e6 / wall };
 }

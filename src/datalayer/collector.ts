@@ -1,7 +1,7 @@
 /**
  * Scrapes every endpoint's metrics page on an interval and writes the figures to the endpoint store.
- * Each endpoint has its own loop; the next scrape is scheduled when the previous one ends, so a slow pod
- * never has two scrapes in flight. Each loop keeps one connection to its pod alive. A failed scrape leaves the
+ * One ticker starts the scrape of every pod whose previous scrape has ended, so a slow pod never has two
+ * scrapes in flight (it skips ticks instead). Each loop keeps one connection to its pod alive. A failed scrape leaves the
  * last good figures in place and their update time unchanged, so staleness shows it.
  */
 import type { Endpoint, EndpointMetadata } from '../framework/endpoint.js';
@@ -16,6 +16,12 @@ export interface CollectorOptions {
   readonly maxPageBytes: number;
   readonly scheme: 'http' | 'https';
   readonly path: string;
+  /**
+   * Ask only for the series the extractor reads (`?name[]=…` per series). prometheus_client servers (vLLM,
+   * SGLang) then send a page of a few hundred bytes instead of tens of KB; servers that ignore the query
+   * send the whole page, which reads the same.
+   */
+  readonly nameFilter: boolean;
   readonly insecureSkipVerify: boolean;
   readonly now: () => number;
   /** Which series hold which figure, per engine (a metrics mapper plugin's); the collector knows no engine itself. */
@@ -45,6 +51,7 @@ export const DEFAULT_COLLECTOR_OPTIONS: Omit<CollectorOptions, 'mapping'> = {
   maxPageBytes: 8 * 1024 * 1024,
   scheme: 'http',
   path: '/metrics',
+  nameFilter: true,
   insecureSkipVerify: false,
   now: Date.now,
 };
@@ -53,8 +60,8 @@ interface Loop {
   readonly key: string;
   /** The endpoint as last scraped (for the observer's labels). */
   metadata: EndpointMetadata | undefined;
-  /** Created at the first reschedule, then re-armed with `refresh()`: no timer object per scrape. */
-  timer: NodeJS.Timeout | undefined;
+  /** A scrape is in flight: the tick skips the pod until it ends. */
+  busy: boolean;
   stopped: boolean;
   problem: string | undefined;
   /** How the last scrape ended (undefined before the first). */
@@ -68,8 +75,16 @@ export class MetricsCollector {
   readonly #options: CollectorOptions;
   readonly #loops = new Map<string, Loop>();
   readonly #extractors = new Map<string, MetricsExtractor>();
+  readonly #paths = new Map<string, string>();
   /** One sweep enforces every pod's scrape deadline (a timeout lands within a tenth of it). */
   #sweep: NodeJS.Timeout | undefined;
+  /**
+   * One ticker starts every idle pod's scrape together, where a timer per pod would wake the process once
+   * per pod and interval: requests go out in one turn of the event loop and the answers are read in few
+   * wake-ups (on a 2-core VM, 64 pods every 50 ms, whole pages: 0.095–0.13 core against 0.14–0.18 with a timer per
+   * pod, bench/scrape.bench.ts, alternating runs).
+   */
+  #tick: NodeJS.Timeout | undefined;
 
   constructor(store: EndpointStore, options: Partial<CollectorOptions> & Pick<CollectorOptions, 'mapping'>) {
     this.#store = store;
@@ -82,17 +97,15 @@ export class MetricsCollector {
     for (const key of [...this.#loops.keys()]) if (!live.has(key)) this.#stop(key);
     for (const e of endpoints) {
       if (this.#loops.has(e.key)) continue;
-      const loop: Loop = { key: e.key, metadata: undefined, timer: undefined, stopped: false, problem: undefined, outcome: undefined, scrapes: 0, client: undefined };
+      const loop: Loop = { key: e.key, metadata: undefined, busy: false, stopped: false, problem: undefined, outcome: undefined, scrapes: 0, client: undefined };
       this.#loops.set(e.key, loop);
       this.#run(loop);
     }
     if (this.#loops.size > 0 && !this.#sweep) {
       const every = Math.max(10, Math.min(100, this.#options.timeoutMs / 10));
       this.#sweep = setInterval(() => this.#expire(), every);
-    } else if (this.#loops.size === 0) {
-      clearInterval(this.#sweep);
-      this.#sweep = undefined;
-    }
+      this.#tick = setInterval(() => this.#scrapeIdle(), this.#options.intervalMs);
+    } else if (this.#loops.size === 0) this.#stopTimers();
   }
 
   /** How the endpoint's last scrape ended, typed; undefined before the first. */
@@ -112,15 +125,24 @@ export class MetricsCollector {
   /** Stops every loop; a scrape in flight is abandoned (its connection closed), nothing keeps running. */
   async close(): Promise<void> {
     for (const key of [...this.#loops.keys()]) this.#stop(key);
+    this.#stopTimers();
+  }
+
+  #stopTimers(): void {
     clearInterval(this.#sweep);
+    clearInterval(this.#tick);
     this.#sweep = undefined;
+    this.#tick = undefined;
+  }
+
+  #scrapeIdle(): void {
+    for (const loop of this.#loops.values()) if (!loop.busy) this.#run(loop);
   }
 
   #stop(key: string): void {
     const loop = this.#loops.get(key);
     if (!loop) return;
     loop.stopped = true;
-    clearTimeout(loop.timer);
     loop.client?.close();
     this.#loops.delete(key);
     if (loop.metadata) this.#options.observer?.stopped(loop.metadata);
@@ -131,15 +153,15 @@ export class MetricsCollector {
     for (const loop of this.#loops.values()) loop.client?.expire(now, this.#options.timeoutMs);
   }
 
-  #schedule(loop: Loop): void {
-    if (loop.stopped) return;
-    if (loop.timer) loop.timer.refresh();
-    else loop.timer = setTimeout(() => this.#run(loop), this.#options.intervalMs);
+  /** The scrape ended: the next tick starts the next one. */
+  #idle(loop: Loop): void {
+    loop.busy = false;
   }
 
   #run(loop: Loop): void {
     const endpoint = this.#store.get(loop.key);
-    if (!endpoint) return this.#schedule(loop);
+    if (!endpoint) return;
+    loop.busy = true;
     const observer = this.#options.observer;
     if (observer && loop.metadata !== endpoint.metadata) {
       if (loop.metadata && (loop.metadata.address !== endpoint.metadata.address || loop.metadata.port !== endpoint.metadata.port)) observer.stopped(loop.metadata);
@@ -153,7 +175,7 @@ export class MetricsCollector {
       return this.#finish(loop, (err as Error).message, 0, 'engine');
     }
     const started = performance.now();
-    this.#clientFor(loop, endpoint.metadata).get(this.#options.maxPageBytes, (err, page) => {
+    this.#clientFor(loop, endpoint.metadata, this.#pathFor(engine, extractor)).get(this.#options.maxPageBytes, (err, page) => {
       if (loop.stopped) return;
       const seconds = (performance.now() - started) / 1000;
       if (err) return this.#finish(loop, `${err.reason}: ${err.message}`, seconds, err.reason);
@@ -172,17 +194,29 @@ export class MetricsCollector {
       loop.problem = problem;
       this.#options.onStateChange?.(loop.key, problem);
     }
-    this.#schedule(loop);
+    this.#idle(loop);
   }
 
-  /** The loop's connection, reopened when discovery moved the endpoint to another address. */
-  #clientFor(loop: Loop, { address, port }: EndpointMetadata): PageClient {
+  /** The loop's connection, reopened when discovery moved the endpoint to another address (or engine). */
+  #clientFor(loop: Loop, { address, port }: EndpointMetadata, path: string): PageClient {
     const current = loop.client?.target;
-    if (current?.host === address && current.port === port) return loop.client!;
+    if (current?.host === address && current.port === port && current.path === path) return loop.client!;
     loop.client?.close();
-    const { scheme, path, insecureSkipVerify } = this.#options;
+    const { scheme, insecureSkipVerify } = this.#options;
     loop.client = new PageClient({ host: address, port, path, scheme, insecureSkipVerify });
     return loop.client;
+  }
+
+  /** The page path for an engine: with `nameFilter`, the configured path plus one `name[]` per series read. */
+  #pathFor(engine: string, extractor: MetricsExtractor): string {
+    let path = this.#paths.get(engine);
+    if (path === undefined) {
+      const { path: base, nameFilter } = this.#options;
+      const query = nameFilter ? extractor.sampleNames.map((n) => `name%5B%5D=${encodeURIComponent(n)}`).join('&') : '';
+      path = query ? `${base}${base.includes('?') ? '&' : '?'}${query}` : base;
+      this.#paths.set(engine, path);
+    }
+    return path;
   }
 
   #extractorFor(engine: string): MetricsExtractor {

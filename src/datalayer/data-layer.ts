@@ -44,7 +44,7 @@ export interface DataLayer {
 
 
 /** The collector settings the config asks for, or undefined when it asks for no metrics collection. */
-function collectorSettings(config: LoadedConfig): Pick<CollectorOptions, 'scheme' | 'path' | 'insecureSkipVerify' | 'mapping'> | undefined {
+function collectorSettings(config: LoadedConfig): Pick<CollectorOptions, 'scheme' | 'path' | 'nameFilter' | 'insecureSkipVerify' | 'mapping'> | undefined {
   const section = config.raw.dataLayer?.sources ? 'dataLayer' : 'data';
   const first = (config.raw.dataLayer?.sources ?? config.raw.data?.sources ?? [])[0];
   const injected = config.defaultMetricsSource;
@@ -55,7 +55,7 @@ function collectorSettings(config: LoadedConfig): Pick<CollectorOptions, 'scheme
   if (mapperRef === undefined) throw new ConfigError(`${section}.sources[0].extractors`, 'a metrics data source needs an extractor, and no default one is registered');
   const mapperPath = first?.extractors?.[0] ? `${section}.sources[0].extractors[0].pluginRef` : '(default extractor)';
   const mapping = pluginOf(config, mapperRef, mapperPath, isMetricsMapper, 'a metrics extractor');
-  return { scheme: source.scheme, path: source.path, insecureSkipVerify: source.insecureSkipVerify, mapping };
+  return { scheme: source.scheme, path: source.path, nameFilter: source.nameFilter ?? true, insecureSkipVerify: source.insecureSkipVerify, mapping };
 }
 
 export async function startDataLayer(config: LoadedConfig, options: DataLayerOptions): Promise<DataLayer> {

@@ -27,6 +27,8 @@ const adapters = (list: string | undefined) => new Set((list ?? '').split(',').m
 
 export class MetricsExtractor {
   readonly #names: SampleNames;
+  /** Every sample name a page must carry for this engine (for prometheus_client's `?name[]=` filter). */
+  readonly sampleNames: readonly string[];
   /** Numeric fields with their selectors in priority order (later = fallback). */
   readonly #numeric: [NumericField, readonly MetricSelector[]][];
 
@@ -43,6 +45,7 @@ export class MetricsExtractor {
     if (mapping.loraInfo) names.add(mapping.loraInfo.name);
     if (mapping.cacheInfo) names.add(mapping.cacheInfo.selector.name);
     this.#names = new SampleNames(names);
+    this.sampleNames = [...names];
   }
 
   /** Pages arrive as bytes; a string (tests, the simulator) is taken as latin1, like the wire. */

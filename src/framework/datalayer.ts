@@ -36,6 +36,8 @@ export interface MetricsSource extends Plugin {
   readonly scheme: 'http' | 'https';
   readonly path: string;
   readonly insecureSkipVerify: boolean;
+  /** Ask the server for the mapped series only (`?name[]=`); true unless the source says otherwise. */
+  readonly nameFilter?: boolean;
 }
 
 /** A plugin that says which series of a page hold which figure. */

@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimCancelled, SimEngine, type EngineOptions, type SimResult } from './engine.js';
 import { renderMetrics, type Flavor } from './metrics-page.js';
+import { requestedNames, restrictToNames } from './name-filter.js';
 import { handleRender, isRenderPath, simTokenizer } from './render.js';
 import { KvEventPublisher, type KvEventEncoding, type KvHashFormat } from './kv-events.js';
 
@@ -172,7 +173,7 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     }
     if (req.method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      return res.end(renderMetrics(engine, flavor));
+      return res.end(restrictToNames(renderMetrics(engine, flavor), requestedNames(req.url ?? '')));
     }
     if (req.method === 'GET' && path === '/v1/models') {
       const ids = [engine.options.model, ...engine.options.adapters];

@@ -8,6 +8,7 @@ import { DEFAULT_METRICS_MAPPING } from '../../src/plugins/core-metrics-extracto
 import { LoadTracker } from '../../src/director/load-tracker.js';
 import { vllmPage } from '../helpers/vllm-page.js';
 import { until } from '../helpers/until.js';
+import { requestedNames, restrictToNames } from '../../src/sim/name-filter.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -143,6 +144,35 @@ test('sync stops the loops of endpoints that left; close leaves nothing running'
     assert.equal(collector.scrapes('ns/pod'), 0);
   } finally {
     await collector.close();
+    await pod.close();
+  }
+});
+
+test('nameFilter: the page is asked for with one name[] per series the engine mapping reads, served filtered as prometheus_client does; off, the bare path', async () => {
+  const urls: string[] = [];
+  const pod = await fakePod((req, res) => {
+    urls.push(req.url!);
+    res.end(restrictToNames(vllmPage({ waiting: 3, kv: 0.4 }), requestedNames(req.url!)));
+  });
+  try {
+    const on = setup(pod.port);
+    await until(() => on.collector.scrapes('ns/pod') >= 2, 'scraped');
+    await on.collector.close();
+    const names = requestedNames(urls[0]!);
+    assert.deepEqual(names.sort(), ['vllm:cache_config_info', 'vllm:gpu_cache_usage_perc', 'vllm:kv_cache_usage_perc', 'vllm:lora_requests_info', 'vllm:num_requests_running', 'vllm:num_requests_waiting']);
+    assert.match(urls[0]!, /^\/metrics\?name%5B%5D=vllm%3A/);
+    assert.equal(on.metrics().waitingQueueSize, 3);
+    assert.equal(on.metrics().kvCacheUsage, 0.4);
+    assert.equal(on.metrics().cacheBlockSize, 16);
+    assert.deepEqual([...on.metrics().activeModels!], ['sql', 'chat']);
+    assert.equal(on.collector.problem('ns/pod'), undefined, 'the filtered page is complete');
+
+    urls.length = 0;
+    const off = setup(pod.port, { nameFilter: false, path: '/metrics' });
+    await until(() => off.collector.scrapes('ns/pod') >= 1, 'scraped');
+    await off.collector.close();
+    assert.equal(urls[0], '/metrics');
+  } finally {
     await pod.close();
   }
 });

@@ -13,6 +13,7 @@ export class MetricsDataSource implements MetricsSource {
     readonly scheme: 'http' | 'https',
     readonly path: string,
     readonly insecureSkipVerify: boolean,
+    readonly nameFilter: boolean,
   ) {}
 }
 
@@ -23,6 +24,7 @@ export const parametersSchema = z.object({
   scheme: z.enum(['http', 'https'], { error: 'must be "http" or "https"' }).nullish(),
   path: z.string({ error: PATH }).startsWith('/', { error: PATH }).nullish(),
   insecureSkipVerify: param.bool(),
+  nameFilter: param.bool(),
 });
 
 export const registration: PluginRegistration = {
@@ -30,6 +32,6 @@ export const registration: PluginRegistration = {
   parameters: parametersSchema,
   factory: (name, parameters) => {
     const p = parseParameters(parametersSchema, parameters);
-    return new MetricsDataSource(name, p.scheme ?? 'http', p.path ?? '/metrics', p.insecureSkipVerify ?? false);
+    return new MetricsDataSource(name, p.scheme ?? 'http', p.path ?? '/metrics', p.insecureSkipVerify ?? false, p.nameFilter ?? true);
   },
 };
