@@ -94,9 +94,9 @@ async function phase(p: TokenProducer, ms: number, long: boolean): Promise<{ loo
   return { loop, small, longs };
 }
 
-export async function runLongPromptBench(seconds = 8): Promise<LongPromptRow[]> {
+export async function runLongPromptBench(seconds = 8, modes: readonly number[] = [0, 1]): Promise<LongPromptRow[]> {
   const rows: LongPromptRow[] = [];
-  for (const threads of [0, 1]) {
+  for (const threads of modes) {
     const pool = new WorkerPool();
     const p = producer(pool);
     pool.start(threads);
