@@ -58,9 +58,20 @@ export interface PluginCounter {
   inc(labelValues: readonly string[], by?: number): void;
 }
 
+/** A gauge with fixed label names; a series a plugin no longer tracks is removed. */
+export interface PluginGauge {
+  set(labelValues: readonly string[], value: number): void;
+  remove(labelValues: readonly string[]): void;
+}
+
 export interface PluginMetrics {
   /** The counter `name`; asking twice for one name returns the same counter (several plugin instances share it). */
   counter(name: string, help: string, labelNames: readonly string[]): PluginCounter;
+  /**
+   * The gauge `name`, shared like counters. `collect`, when given, runs at every scrape to set values that
+   * are cheaper computed on demand than kept current.
+   */
+  gauge?(name: string, help: string, labelNames: readonly string[], collect?: (gauge: PluginGauge) => void): PluginGauge;
 }
 
 /**

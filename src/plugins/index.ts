@@ -48,6 +48,7 @@ import { registration as edfOrderingPolicy } from './edf-ordering-policy/index.j
 import { registration as sloDeadlineOrderingPolicy } from './slo-deadline-ordering-policy/index.js';
 import { registration as globalStrictFairnessPolicy } from './global-strict-fairness-policy/index.js';
 import { registration as roundRobinFairnessPolicy } from './round-robin-fairness-policy/index.js';
+import { registration as programAwareFairness } from './program-aware-fairness/index.js';
 import { registration as staticUsageLimitPolicy } from './static-usage-limit-policy/index.js';
 import { registration as priorityHoldbackPolicy } from './priority-holdback-policy/index.js';
 import { registration as softReflectiveCeilingPolicy } from './soft-reflective-ceiling-policy/index.js';
@@ -114,6 +115,7 @@ export function registerInTreePlugins(registry: Registry): Registry {
     sloDeadlineOrderingPolicy,
     globalStrictFairnessPolicy,
     roundRobinFairnessPolicy,
+    programAwareFairness,
     staticUsageLimitPolicy,
     priorityHoldbackPolicy,
     softReflectiveCeilingPolicy,

@@ -258,3 +258,34 @@ test('e2e flow control: with enableEviction a critical request waiting on a satu
     await h.close();
   }
 });
+
+test('e2e flow control: program-aware-fairness sends the program with the least attained service first; its service is exported', async () => {
+  const h = await flowEpp({
+    flowControl: '  defaultPriorityBand: {fairnessPolicyRef: program-aware-fairness}\n',
+    pods: [FREE],
+    plugins: '- type: program-aware-fairness\n',
+  });
+  try {
+    // "heavy" has consumed 1,000 prompt + 100 completion tokens before the pool saturates.
+    const first = h.send({ 'x-request-id': 'h0', 'x-llm-d-inference-fairness-id': 'heavy' });
+    await until(() => first.firstResponse > 0, 'h0 routed');
+    first.send(responseHeaders({ ':status': '200', 'content-type': 'application/json' })).send(responseBody('{"usage":{"prompt_tokens":1000,"completion_tokens":100,"total_tokens":1100}}', true));
+    first.endSide();
+    await until(() => first.ended, 'h0 done');
+    assert.match(await h.metrics(), /llm_d_epp_program_aware_attained_service_tokens\{program_id="heavy"\} 1\d{3}/);
+
+    h.pods[0]!.page = { ...SATURATED };
+    await until(() => h.t.epp.dataLayer.store.snapshot().endpoints[0]?.metrics.waitingQueueSize === SATURATED.waiting, 'the EPP sees the pool saturated');
+    const heavy = h.send({ 'x-request-id': 'h1', 'x-llm-d-inference-fairness-id': 'heavy' });
+    await until(() => h.fc.queued === 1, 'h1 queued');
+    const light = h.send({ 'x-request-id': 'l1', 'x-llm-d-inference-fairness-id': 'light' });
+    await until(() => h.fc.queued === 2, 'l1 queued');
+    release(h.pods[0]!);
+    await until(() => heavy.firstResponse > 0 && light.firstResponse > 0, 'both routed');
+    assert.deepEqual(h.dispatched, ['h0', 'l1', 'h1'], 'the light program goes first although it queued second');
+    for (const s of [heavy, light]) finish(s);
+    await until(() => h.t.epp.extProc.openStreams === 0 && h.t.epp.tracker.totalInFlight() === 0, 'all ended');
+  } finally {
+    await h.close();
+  }
+});
