@@ -50,7 +50,7 @@ const FLAGS = {
     help: 'Where pool-capable scorers run: auto (moved to the worker pool when their measured time exceeds a hand-off), pool or inline; a comma list may set plugins apart, e.g. auto,my-scorer=pool (ours).',
     check: (raw) => (/^\s*((\s*[^=,\s]+\s*=\s*)?(auto|pool|inline)\s*)(,\s*((\s*[^=,\s]+\s*=\s*)?(auto|pool|inline)\s*))*$/.test(raw) ? undefined : `invalid value "${raw}": want auto, pool, inline, or a comma list of them and plugin=placement entries`),
   },
-  'pool-batch': { kind: 'bool', default: 'false', help: 'Pooled scoring of requests ready in one event-loop turn shares one worker task (ours; see bench/pool-handoff.bench.ts).' },
+  'pool-batch': { kind: 'bool', default: 'true', help: 'Pooled scoring of requests ready in one event-loop turn shares one worker task (ours; npm run bench:engine measures it).' },
   'parse-offload-bytes': { kind: 'int', default: '131072', help: 'Bodies of at least this many bytes are parsed on a worker thread (ours; see bench/parse-offload.bench.ts).' },
   'max-request-body-bytes': { kind: 'int', default: '10485760', help: 'Request bodies over this many bytes are refused with 413 (ours; the Go EPP has no such flag).' },
   'disable-endpoint-subset-filter': { kind: 'bool', default: 'false', help: 'Ignore the proxy\'s destination-endpoint subset hint: every endpoint of the pool is a candidate.' },
