@@ -80,3 +80,15 @@ test('maxNumOfEndpoints must be a positive integer', () => {
     }
   }
 });
+
+test('max-score-picker: each tied maximum is equally likely (one pick, 3,000 draws)', () => {
+  const p = picker(maxScore, undefined, 11);
+  const input = scored([0.9, 0.2, 0.9, 0.9, 0.5]);
+  const wins = new Map<string, number>();
+  for (let i = 0; i < 3000; i++) {
+    const name = names(p.pick(new MapCycleState(), input).targetEndpoints)[0]!;
+    wins.set(name, (wins.get(name) ?? 0) + 1);
+  }
+  assert.deepEqual([...wins.keys()].sort(), ['p0', 'p2', 'p3']);
+  for (const [name, n] of wins) assert.ok(n > 850 && n < 1150, `${name} won ${n} of 3,000 (uniform: 1,000)`);
+});

@@ -9,13 +9,18 @@ export class MaxScorePicker extends RandomizedPicker {
   readonly type = MAX_SCORE_PICKER;
 
   pick(_cs: unknown, scored: readonly ScoredEndpoint[]): ProfileRunResult {
-    const order = shuffle([...scored], this.random);
     if (this.maxNumOfEndpoints === 1) {
-      // One pass instead of a sort: the first maximum of the shuffled list is a random tie-break.
+      // One pass, no copy: the k-th endpoint tying the best so far replaces it with probability 1/k, so
+      // each of the tied maxima is equally likely, and the random source is drawn only on ties.
       let best: ScoredEndpoint | undefined;
-      for (const s of order) if (!best || s.score > best.score) best = s;
+      let ties = 0;
+      for (const s of scored) {
+        if (!best || s.score > best.score) [best, ties] = [s, 1];
+        else if (s.score === best.score && this.random.next() * ++ties < 1) best = s;
+      }
       return { targetEndpoints: best ? [best] : [] };
     }
+    const order = shuffle([...scored], this.random);
     order.sort((a, b) => b.score - a.score); // Array.prototype.sort is stable
     return { targetEndpoints: order.slice(0, this.maxNumOfEndpoints) };
   }
