@@ -33,14 +33,20 @@ function parseLabels(text: string, start: number, end: number): [Map<string, str
     const eq = text.indexOf('=', i);
     if (eq < 0 || eq >= end || text[eq + 1] !== '"') return [labels, -1];
     const key = text.slice(i, eq).trim();
-    let value = '';
     let j = eq + 2;
-    for (; j < end && text[j] !== '"'; j++) {
-      if (text[j] === '\\' && j + 1 < end) {
-        j++;
-        value += text[j] === 'n' ? '\n' : text[j];
-      } else {
-        value += text[j];
+    while (j < end && text.charCodeAt(j) !== 34 /* " */ && text.charCodeAt(j) !== 92 /* \\ */) j++;
+    let value: string;
+    if (j < end && text.charCodeAt(j) === 34) {
+      value = text.slice(eq + 2, j); // no escapes: one slice, no per-character strings
+    } else {
+      value = text.slice(eq + 2, j);
+      for (; j < end && text[j] !== '"'; j++) {
+        if (text[j] === '\\' && j + 1 < end) {
+          j++;
+          value += text[j] === 'n' ? '\n' : text[j];
+        } else {
+          value += text[j];
+        }
       }
     }
     if (j >= end) return [labels, -1];
