@@ -52,6 +52,10 @@ import { FROM_FLAGS, K8S_DISCOVERY, K8sDiscovery } from './plugins/k8s-discovery
 import { InferenceResources } from './kube/inference-resources.js';
 import { defaultIdentity, LeaderElector } from './kube/leader-election.js';
 import { buildFlowControlSettings, startFlowControl, type FlowController } from './flowcontrol/index.js';
+import { DecisionLog } from './status/decision-log.js';
+import { statusRoutes } from './status/routes.js';
+import { ApproxPrefixCacheProducer } from './plugins/approx-prefix-cache-producer/index.js';
+import { VERSION } from './version.js';
 
 export interface EppStartOptions {
   /** Interface to listen on; all interfaces by default, as the Go EPP. */
@@ -86,6 +90,8 @@ export interface RunningEpp {
   readonly workerPool: WorkerPool;
   /** The flow controller; undefined unless the flowControl feature gate is on. */
   readonly flowControl: FlowController | undefined;
+  /** The last decisions with their scores, recorded while /status or /status.json is being read. */
+  readonly decisions: DecisionLog;
   close(): Promise<void>;
 }
 
@@ -245,16 +251,19 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     workerMetrics.threads(workerPool.threads);
     let snapshot = (): EndpointSnapshot => ({ epoch: 0, endpoints: [] });
     const scoring = new ScoringEngine({ pool: workerPool, snapshot: () => snapshot(), batch: options.poolBatch });
+    const decisions = new DecisionLog({ watchedAtStart: true });
+    cleanups.push(() => decisions.close());
     const scheduler = new ProfileScheduler(config.scheduler, schedulingObserver, {
       placement,
       pool: scoring,
+      trace: decisions,
       onPlacement: (e) => {
         workerMetrics.placement(e.profile, e.plugin, e.placement);
         log.info({ profile: e.profile, plugin: e.plugin, placement: e.placement, why: e.why }, 'scorer placement');
       },
     });
     void scoring.probe();
-    const pickCycle = new PickCycle({ producers: config.producers, scheduler, preRequests: config.preRequests, loadTracker: tracker }, schedulingObserver);
+    const pickCycle = new PickCycle({ producers: config.producers, scheduler, preRequests: config.preRequests, loadTracker: tracker, trace: decisions }, schedulingObserver);
 
     const defaultDiscovery = start.discovery ?? kubernetesDiscoveryFromFlags(options, config, registry, services, pluginLog);
     const dataLayer = await startDataLayer(config, { tracker, refreshMs: options.refreshMetricsInterval, stalenessMs: options.metricsStalenessThreshold, log: pluginLog, defaultDiscovery, scrapeObserver: new ScrapeMetrics(metrics) });
@@ -350,7 +359,32 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     const healthPort = await listening('--grpc-health-port', healthAddress, () => bind(healthServer, healthAddress, grpc.ServerCredentials.createInsecure()));
     void dataLayer.store.whenReady().then(() => health.notify());
 
-    const metricsServer = await listening('--metrics-port', hostPort(host, options.metricsPort), () => startMetricsServer(metrics, options.metricsPort, host, metricsAuthorizer(options, dataLayer, pluginLog)));
+    const status = statusRoutes({
+      version: `epp-ts ${VERSION}`,
+      startedAt: Date.now(),
+      poolName: options.poolName || 'default',
+      endpoints: () => dataLayer.store.snapshot().endpoints,
+      staleReason: (e) => dataLayer.staleReason(e) ?? dataLayer.scrapeProblem(e.key),
+      decisions,
+      prefixIndexes: () => prefixIndexesOf(config),
+      workers: () => ({
+        threads: workerPool.threads,
+        tasks: scoring.stats.tasks,
+        jobs: scoring.stats.jobs,
+        handOffUs: scoring.roundTripUs(),
+        fallbacks: workerPool.stats.fallbacks,
+        placements: [...scheduler.profiles].flatMap(([profile, runner]) => [...runner.placements()].map(([plugin, placement]) => ({ profile, plugin, placement }))),
+      }),
+      ...(flowControl
+        ? {
+            flowControl: () => {
+              const c = flowControl.controller;
+              return { queued: c.queued, queuedBytes: c.queuedBytes, saturation: c.saturation().effective, bands: [...c.bands()].map((b) => ({ priority: b.priority, queued: b.len, bytes: b.bytes, flows: b.flowCount })) };
+            },
+          }
+        : {}),
+    });
+    const metricsServer = await listening('--metrics-port', hostPort(host, options.metricsPort), () => startMetricsServer(metrics, options.metricsPort, host, metricsAuthorizer(options, dataLayer, pluginLog), status));
     cleanups.push(() => metricsServer.close());
 
     log.info({ grpcPort, healthPort, metricsPort: metricsServer.port, tls: options.secureServing, parser: parser.name, workers: workerPool.threads, pooledWork, profiles: [...scheduler.profiles.keys()] }, 'EPP serving');
@@ -369,6 +403,7 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
       workerPool,
       leader: elector,
       flowControl: flowControl?.controller,
+      decisions,
       close: closeAll,
       drain: async (windowMs: number) => {
         draining = true;
@@ -383,4 +418,14 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     await closeAll();
     throw err;
   }
+}
+
+/** The approximate prefix indexes of a config (producers, and scorers that produce for themselves), once each. */
+function prefixIndexesOf(config: LoadedConfig): { name: string; blocks: number; entries: number }[] {
+  const seen = new Set<ApproxPrefixCacheProducer>();
+  for (const p of [...config.plugins.values(), ...config.producers]) {
+    const producer = p instanceof ApproxPrefixCacheProducer ? p : (p as { producer?: unknown }).producer;
+    if (producer instanceof ApproxPrefixCacheProducer) seen.add(producer);
+  }
+  return [...seen].map((p) => ({ name: p.name, blocks: p.index.size, entries: p.index.entries }));
 }

@@ -106,7 +106,8 @@ async function main(): Promise<void> {
     stops.push(() => gateway.close());
     const say = (line: string) => process.stdout.write(line + '\n');
     say(`simulated pool: ${pool.servers.map((s) => `${s.name} ${s.address}:${s.port}`).join(', ')}`);
-    say(`EPP: ext_proc on :${epp.grpcPort}, health on :${epp.healthPort}, metrics on http://localhost:${epp.metricsPort}/metrics; gateway on http://localhost:${gateway.port}\n`);
+    say(`EPP: ext_proc on :${epp.grpcPort}, health on :${epp.healthPort}, metrics on http://localhost:${epp.metricsPort}/metrics; gateway on http://localhost:${gateway.port}`);
+    say(`Status page (the pool, every decision with its scores): http://localhost:${epp.metricsPort}/status\n`);
     const deadline = Date.now() + 5000;
     while (epp.dataLayer.store.snapshot().endpoints.some((e) => e.metrics.updateTime === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     const names = new Map(pool.servers.map((s) => [`${s.address}:${s.port}`, s.name]));

@@ -6,6 +6,7 @@ import { HeaderEditList, NO_HEADER_MUTATION, type HeaderMutation } from '../fram
 import { MapCycleState } from '../scheduling/cycle-state.js';
 import { ExtensionPoints, nullObserver, type DurationRecorder, type SchedulingObserver } from '../scheduling/observer.js';
 import type { LoadTracker, Reservation } from './load-tracker.js';
+import type { ScoreTrace } from '../scheduling/score-trace.js';
 
 const NONE: readonly Reservation[] = Object.freeze([]);
 
@@ -15,6 +16,8 @@ export interface PickCycleParts {
   readonly scheduler: Scheduler;
   readonly preRequests: readonly PreRequest[];
   readonly loadTracker: LoadTracker;
+  /** Told of each finished decision while someone watches (the status page). */
+  readonly trace?: ScoreTrace;
 }
 
 export interface PickOutcome {
@@ -41,12 +44,14 @@ export class PickCycle {
   readonly #preRequests: readonly { plugin: PreRequest; record: DurationRecorder }[];
   readonly #scheduler: Scheduler;
   readonly #tracker: LoadTracker;
+  readonly #trace: ScoreTrace | undefined;
 
   constructor(parts: PickCycleParts, observer: SchedulingObserver = nullObserver) {
     this.#producers = parts.producers.map((p) => ({ plugin: p, record: observer.pluginTimer(ExtensionPoints.dataProducer, p) }));
     this.#preRequests = parts.preRequests.map((p) => ({ plugin: p, record: observer.pluginTimer(ExtensionPoints.preRequest, p) }));
     this.#scheduler = parts.scheduler;
     this.#tracker = parts.loadTracker;
+    this.#trace = parts.trace;
   }
 
   /**
@@ -96,6 +101,7 @@ export class PickCycle {
       plugin.preRequest(request, result, cycleState, (edits ??= new HeaderEditList()));
       record((performance.now() - t) / 1000);
     }
+    if (this.#trace?.active) this.#trace.finished(cycleState, request, result);
     const primary = primaryTargets(result)[0];
     // The real prompt size when a tokenizer produced one: token-load-scorer balances on it.
     const tokens = promptTokenCount(request);

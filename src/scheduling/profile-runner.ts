@@ -5,6 +5,7 @@ import type { Filter, Picker, ProfileRunResult, SchedulerProfile, ScoredEndpoint
 import { ExtensionPoints, type DurationRecorder, type SchedulingObserver } from './observer.js';
 import { placementOf, type Placement, type PlacementPolicy } from './placement.js';
 import type { PooledScoring } from './pooled-scoring.js';
+import type { ScoreTrace } from './score-trace.js';
 
 export const NO_ENDPOINTS_FOR_REQUEST = 'no endpoints available for the given request';
 
@@ -48,6 +49,8 @@ export interface ProfileRunnerOptions {
   readonly onPlacement?: (e: PlacementEvent) => void;
   /** Cycles between two `auto` re-evaluations. */
   readonly replanEvery?: number;
+  /** Per-scorer scores for the status page, recorded only while it is active. */
+  readonly trace?: ScoreTrace;
 }
 
 /** Weight of a new sample in the moving averages of scorer and hand-off costs. */
@@ -70,6 +73,7 @@ export class ProfileRunner implements SchedulerProfile {
   readonly #pool: PooledScoring | undefined;
   readonly #onPlacement: ((e: PlacementEvent) => void) | undefined;
   readonly #replanEvery: number;
+  readonly #trace: ScoreTrace | undefined;
   /** Scorers placed inline and on the pool now (rebuilt when `auto` moves one). */
   #inline: PlacedScorer[] = [];
   #pooled: PlacedScorer[] = [];
@@ -85,6 +89,7 @@ export class ProfileRunner implements SchedulerProfile {
     this.#pool = options.pool;
     this.#onPlacement = options.onPlacement;
     this.#replanEvery = options.replanEvery ?? 256;
+    this.#trace = options.trace;
     this.#timedFilters = profile.filters.map((f) => ({ plugin: f, record: observer.pluginTimer(ExtensionPoints.filter, f) }));
     const policy = options.placement ?? { default: 'inline', byPlugin: new Map() };
     this.#placed = profile.scorers.map(({ scorer, weight }) => {
@@ -148,12 +153,15 @@ export class ProfileRunner implements SchedulerProfile {
       const start = performance.now();
       endpoints = plugin.filter(cycleState, request, endpoints);
       record((performance.now() - start) / 1000);
-      if (endpoints.length === 0) {
-        return { profile: this.name, reason: `${NO_ENDPOINTS_FOR_REQUEST} (filter "${plugin.name}" left none)` };
-      }
+      if (endpoints.length === 0) return this.#failure(cycleState, `${NO_ENDPOINTS_FOR_REQUEST} (filter "${plugin.name}" left none)`);
     }
-    if (endpoints.length === 0) return { profile: this.name, reason: NO_ENDPOINTS_FOR_REQUEST }; // nothing to filter from
+    if (endpoints.length === 0) return this.#failure(cycleState, NO_ENDPOINTS_FOR_REQUEST); // nothing to filter from
     return endpoints;
+  }
+
+  #failure(cycleState: CycleState, reason: string): ProfileFailure {
+    if (this.#trace?.active) this.#trace.failed(cycleState, this.name, reason);
+    return { profile: this.name, reason };
   }
 
   /**
@@ -185,6 +193,7 @@ export class ProfileRunner implements SchedulerProfile {
         s.record(computeUs[i]! / 1e6);
         s.workerUs += (computeUs[i]! - s.workerUs) * EWMA;
         addWeighted(totals, scores[i]!, s.weight);
+        if (this.#trace?.active) this.#trace.scored(cycleState, this.name, s.plugin.name, s.weight, endpoints, scores[i]!);
         for (const [key, value] of deltas[i]!) cycleState.write(key, value);
       }
       return { endpoints, totals };
@@ -199,6 +208,7 @@ export class ProfileRunner implements SchedulerProfile {
       s.record(took / 1000);
       s.inlineUs += (took * 1000 - s.inlineUs) * EWMA;
       addWeighted(totals, scores, s.weight);
+      if (this.#trace?.active) this.#trace.scored(cycleState, this.name, s.plugin.name, s.weight, endpoints, scores);
     }
   }
 
@@ -212,6 +222,7 @@ export class ProfileRunner implements SchedulerProfile {
     const start = performance.now();
     const result = this.#timedPicker.plugin.pick(cycleState, scored);
     this.#timedPicker.record((performance.now() - start) / 1000);
+    if (this.#trace?.active) this.#trace.picked(cycleState, this.name, endpoints, totals, result);
     return result;
   }
 

@@ -13,6 +13,7 @@ import { ExtensionPoints, nullObserver, type DurationRecorder, type SchedulingOb
 import { isProfileFailure, ProfileRunner, type PlacementEvent, type ProfileFailure } from './profile-runner.js';
 import { checkCycleStateWriters, type PlacementPolicy } from './placement.js';
 import type { PooledScoring } from './pooled-scoring.js';
+import type { ScoreTrace } from './score-trace.js';
 
 export interface SchedulerConfig {
   readonly profileHandler: ProfileHandler;
@@ -25,6 +26,8 @@ export interface SchedulerOptions {
   /** The worker pool's scoring; absent or without threads, everything runs inline. */
   readonly pool?: PooledScoring;
   readonly onPlacement?: (e: PlacementEvent) => void;
+  /** Per-scorer scores for the status page (see score-trace.ts). */
+  readonly trace?: ScoreTrace;
 }
 
 type Round = { results: Map<string, ProfileRunResult | undefined>; failures: ProfileFailure[] };

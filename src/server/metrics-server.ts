@@ -1,5 +1,6 @@
 /**
- * The Prometheus scrape endpoint: node:http serving GET /metrics from a prom-client registry.
+ * The Prometheus scrape endpoint: node:http serving GET /metrics from a prom-client registry, and any
+ * extra GET routes the EPP adds (the status page).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +16,13 @@ export interface MetricsServer {
 /** Decides whether a request may read metrics (see kube/metrics-auth.ts); absent = open. */
 export type MetricsAuthorizer = (authorization: string | undefined) => Promise<{ readonly ok: true } | { readonly ok: false; readonly status: number; readonly message: string }>;
 
-export async function startMetricsServer(registry: prom.Registry, port: number, host = '0.0.0.0', authorize?: MetricsAuthorizer): Promise<MetricsServer> {
+export async function startMetricsServer(
+  registry: prom.Registry,
+  port: number,
+  host = '0.0.0.0',
+  authorize?: MetricsAuthorizer,
+  routes: ReadonlyMap<string, (req: http.IncomingMessage, res: http.ServerResponse) => void> = new Map(),
+): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     if (authorize) {
       authorize(req.headers.authorization).then(
@@ -27,8 +34,9 @@ export async function startMetricsServer(registry: prom.Registry, port: number, 
     serve(req, res);
   });
   const serve = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const pathname = (req.url ?? '/').split('?')[0];
-    if (pathname !== '/metrics') {
+    const pathname = (req.url ?? '/').split('?')[0]!;
+    const route = routes.get(pathname);
+    if (pathname !== '/metrics' && !route) {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('not found\n');
       return;
     }
@@ -36,6 +44,7 @@ export async function startMetricsServer(registry: prom.Registry, port: number, 
       res.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8', Allow: 'GET, HEAD' }).end('method not allowed\n');
       return;
     }
+    if (route) return route(req, res);
     registry.metrics().then(
       (body) => {
         res.writeHead(200, { 'Content-Type': registry.contentType });
