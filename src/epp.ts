@@ -251,6 +251,10 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     workerMetrics.threads(workerPool.threads);
     let snapshot = (): EndpointSnapshot => ({ epoch: 0, endpoints: [] });
     const scoring = new ScoringEngine({ pool: workerPool, snapshot: () => snapshot(), batch: options.poolBatch });
+    // Plugins holding sockets or timers (precise-prefix-cache-producer, program-aware-fairness) close with the EPP.
+    cleanups.push(() => {
+      for (const p of new Set([...config.plugins.values(), ...config.producers])) (p as { close?: () => void }).close?.();
+    });
     const decisions = new DecisionLog({ watchedAtStart: true });
     cleanups.push(() => decisions.close());
     const scheduler = new ProfileScheduler(config.scheduler, schedulingObserver, {

@@ -35,9 +35,9 @@ export class EndpointStore implements DiscoverySink {
     const existing = this.#endpoints.get(key);
     if (existing && sameMetadata(existing.metadata, metadata)) return;
     const frozen = Object.freeze({ ...metadata, labels: Object.freeze({ ...metadata.labels }) });
-    this.#endpoints.set(
-      key,
-      Object.freeze({
+    const moved = existing !== undefined && existing.hostPort !== `${metadata.address}:${metadata.port}`;
+    if (moved) for (const l of this.#listeners) l.endpointRemoved(key);
+    const endpoint: Endpoint = Object.freeze({
         key,
         hostPort: `${metadata.address}:${metadata.port}`,
         metadata: frozen,
@@ -45,8 +45,9 @@ export class EndpointStore implements DiscoverySink {
         metrics: existing && existing.hostPort === `${metadata.address}:${metadata.port}` ? existing.metrics : EMPTY_METRICS,
         load: this.#ledger.loadOf(key),
         attributes: existing?.attributes ?? new Map(),
-      }),
-    );
+      });
+    this.#endpoints.set(key, endpoint);
+    if (!existing || moved) for (const l of this.#listeners) l.endpointAdded?.(endpoint);
     this.#changed();
   }
 

@@ -89,6 +89,8 @@ export const EMPTY_LOAD: EndpointLoad = Object.freeze({ inFlightRequests: 0, inF
 /** Plugins that keep per-endpoint state implement this so the data layer can purge endpoints that left. */
 export interface EndpointLifecycleListener {
   endpointRemoved(key: string): void;
+  /** An endpoint joined, or moved to another address (its old address went with endpointRemoved first). */
+  endpointAdded?(endpoint: Endpoint): void;
 }
 
 export function isEndpointLifecycleListener(p: object): p is EndpointLifecycleListener {

@@ -1,3 +1,4 @@
+import { TOKENIZED_PROMPT_KEY } from '../framework/request.js';
 /** Registers every in-tree plugin. Out-of-tree plugins call `registry.register` the same way. */
 import type { Registry } from '../framework/registry.js';
 import { registration as queueScorer } from './queue-scorer/index.js';
@@ -49,6 +50,8 @@ import { registration as sloDeadlineOrderingPolicy } from './slo-deadline-orderi
 import { registration as globalStrictFairnessPolicy } from './global-strict-fairness-policy/index.js';
 import { registration as roundRobinFairnessPolicy } from './round-robin-fairness-policy/index.js';
 import { registration as programAwareFairness } from './program-aware-fairness/index.js';
+import { registration as precisePrefixCacheProducer } from './precise-prefix-cache-producer/index.js';
+import { registration as endpointNotificationSource } from './endpoint-notification-source/index.js';
 import { registration as staticUsageLimitPolicy } from './static-usage-limit-policy/index.js';
 import { registration as priorityHoldbackPolicy } from './priority-holdback-policy/index.js';
 import { registration as softReflectiveCeilingPolicy } from './soft-reflective-ceiling-policy/index.js';
@@ -116,6 +119,8 @@ export function registerInTreePlugins(registry: Registry): Registry {
     globalStrictFairnessPolicy,
     roundRobinFairnessPolicy,
     programAwareFairness,
+    precisePrefixCacheProducer,
+    endpointNotificationSource,
     staticUsageLimitPolicy,
     priorityHoldbackPolicy,
     softReflectiveCeilingPolicy,
@@ -124,6 +129,8 @@ export function registerInTreePlugins(registry: Registry): Registry {
   }
   registry.registerDefaultProducer(PREFIX_CACHE_MATCH_KEY, approxPrefixCacheProducer.type);
   registry.registerDefaultProducer(IN_FLIGHT_LOAD_KEY, inflightLoadProducer.type);
+  // llm-d creates a token producer (estimate backend) when a plugin needs tokens and none is configured.
+  registry.registerDefaultProducer(TOKENIZED_PROMPT_KEY, tokenProducer.type);
   registry.registerDefaultMetricsSource({ sourceType: metricsDataSource.type, mapperType: coreMetricsExtractor.type });
   return registry;
 }

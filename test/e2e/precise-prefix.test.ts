@@ -1,0 +1,102 @@
+/**
+ * Precise prefix-cache routing end to end: simulated vLLM pods publishing KV-cache events over ZMQ (each on
+ * its own loopback address, one port, as pods), the real EPP subscribing to each pod as discovery reports
+ * it, tokenizing with the same Qwen3 tokenizer, and routing over real gRPC to the pod that really holds the
+ * prompt's blocks, including one the EPP never sent it to; a cache reset and an engine restart move it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { destinationOf, requestBody, requestHeaders, startTestEpp, Stream } from '../helpers/ext-proc-harness.js';
+import { startSimPool } from '../../src/sim/server.js';
+import { bundledQwen3Dir } from '../../src/tokenization/model-files.js';
+import { PrecisePrefixCacheProducer } from '../../src/plugins/precise-prefix-cache-producer/index.js';
+import { realParagraphs } from '../helpers/real-text.js';
+import { until } from '../helpers/until.js';
+
+const MODEL = 'sim-model';
+
+function config(socketPort: number): string {
+  return `plugins:
+- type: token-producer
+  parameters: {local: {path: ${JSON.stringify(bundledQwen3Dir())}}}
+- type: precise-prefix-cache-producer
+  parameters:
+    kvEventsConfig: {podDiscoveryConfig: {socketPort: ${socketPort}}}
+- type: prefix-cache-scorer
+  parameters: {prefixMatchInfoProducerName: precise-prefix-cache-producer}
+- type: queue-scorer
+- type: max-score-picker
+schedulingProfiles:
+- name: default
+  plugins:
+  - {pluginRef: prefix-cache-scorer, weight: 5}
+  - {pluginRef: queue-scorer, weight: 1}
+  - {pluginRef: max-score-picker}
+`;
+}
+
+const paragraphs = realParagraphs(40_000);
+const conversation = (n: number) => JSON.stringify({ model: MODEL, max_tokens: 4, messages: [{ role: 'system', content: paragraphs.slice(n * 5, n * 5 + 5).join('\n\n') }, { role: 'user', content: `question ${n}` }] });
+
+test('e2e precise prefix: routes to the pod whose KV events say it holds the prompt; reset and restart are followed', async () => {
+  const port = 20_000 + Math.floor(Math.random() * 12_000); // below the ephemeral range
+  const pool = await startSimPool(3, { model: MODEL, kvEvents: { port } });
+  const t = await startTestEpp({ endpoints: pool.servers.map((s) => ({ name: s.name, port: s.port, address: s.address })), config: config(port) });
+  const producer = t.epp.config.plugins.get('precise-prefix-cache-producer') as PrecisePrefixCacheProducer;
+  const route = async (body: string) => {
+    const s = new Stream(t.client).send(requestHeaders({})).send(requestBody(body));
+    await s.responses(1);
+    s.cancel();
+    return destinationOf(s.received);
+  };
+  const warm = async (i: number, body: string) => {
+    const s = pool.servers[i]!;
+    const res = await fetch(`http://${s.address}:${s.port}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(res.status, 200, await res.text());
+  };
+  const hostPort = (i: number) => `${pool.servers[i]!.address}:${pool.servers[i]!.port}`;
+  try {
+    await until(() => producer.subscribedPods === 3, 'a subscriber per pod');
+    await new Promise((r) => setTimeout(r, 300)); // ZMQ's slow joiner: the SUBs finish connecting
+
+    // A prompt the EPP never routed, served straight by sim-2: only its events can tell.
+    const a = conversation(1);
+    await warm(2, a);
+    await until(() => producer.index.size > 0, 'sim-2\'s blocks indexed');
+    for (let i = 0; i < 3; i++) assert.equal(await route(a), hostPort(2), 'routed to the pod that holds it');
+
+    // Another prompt warmed on sim-0 goes there, while the first still goes to sim-2.
+    const b = conversation(2);
+    await warm(0, b);
+    await until(() => producer.ingester.stats.batches >= 2, 'sim-0\'s events');
+    assert.equal(await route(b), hostPort(0));
+    assert.equal(await route(a), hostPort(2));
+
+    // sim-2 clears its cache (AllBlocksCleared): nothing draws the prompt there any more.
+    const before = producer.index.size;
+    const reset = await fetch(`http://${hostPort(2)}/reset_prefix_cache`, { method: 'POST' });
+    assert.equal(reset.status, 200);
+    await until(() => producer.index.size < before, 'the clear applied');
+    const match = producer.index.match([...producer.keyer.keys(MODEL, [])], [hostPort(2)]);
+    assert.equal(match.get(hostPort(2))!.blocks, 0);
+    await warm(1, a);
+    await until(() => producer.index.size >= before, 'sim-1 stored the prompt');
+    assert.equal(await route(a), hostPort(1), 'now sim-1 holds it');
+
+    // sim-1 restarts (sequence back to 0, cache gone): the next batch shows it, and its old entries go. (A
+    // restart right after a pod's first batch looks like a duplicate of seq 0: one more batch first.)
+    const batches = producer.ingester.stats.batches;
+    await warm(1, conversation(4));
+    await until(() => producer.ingester.stats.batches > batches, 'another batch from sim-1');
+    await fetch(`http://${hostPort(1)}/sim/restart`, { method: 'POST' });
+    await new Promise((r) => setTimeout(r, 300)); // the reopened PUB reconnects
+    await warm(1, conversation(3));
+    await until(() => producer.ingester.stats.restarts === 1, 'the restart detected');
+    assert.notEqual(await route(a), hostPort(1), 'the restarted pod no longer draws the old prompt');
+    assert.equal(producer.ingester.stats.malformed, 0);
+  } finally {
+    await t.close();
+    await pool.close();
+  }
+  assert.equal(producer.subscribedPods, 0, 'every socket closed with the EPP');
+});
