@@ -7,6 +7,7 @@ import { runMemoryBench } from './memory.bench.js';
 import { runPrefixBench } from './prefix.bench.js';
 import { runXxhashBench } from './xxhash.bench.js';
 import { printFlowControlBench } from './flow-control.bench.js';
+import { printPreciseBench } from './precise.bench.js';
 import { runDefaultPathBench, runHandOffBench, runSnapshotShippingBench, runWorkersTable } from './engine.bench.js';
 
 const fmt = (n: number) => n.toFixed(1).padStart(9);
@@ -70,3 +71,4 @@ console.log('\nDefault profile, 4 KB, 64 endpoints: nothing pooled, with and wit
 for (const r of await runDefaultPathBench()) console.log(`  ${r.mode.padEnd(30)} mean ${r.meanUs.toFixed(1).padStart(7)} µs   p99 ${r.p99Us.toFixed(1).padStart(7)} µs`);
 
 await printFlowControlBench();
+await printPreciseBench();

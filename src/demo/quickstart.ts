@@ -21,6 +21,25 @@ import { DESTINATION_HEADER } from '../extproc/epp-protocol.js';
 import { runCli } from '../run-cli.js';
 import { ConfigError } from '../errors.js';
 import { versionLine } from '../version.js';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { PRECISE_PREFIX_CACHE_PRODUCER } from '../plugins/precise-prefix-cache-producer/index.js';
+
+/**
+ * The KV-event port a config's precise-prefix-cache-producer dials (its socketPort, llm-d's 5557 by
+ * default), so the simulated pods publish their KV events there; undefined when the config has none or
+ * cannot be read (the EPP reports a bad config itself).
+ */
+function kvEventsPortOf(configFile: string, configText: string): number | undefined {
+  try {
+    const raw = parseYaml(configText || (configFile ? readFileSync(configFile, 'utf8') : '')) as { plugins?: { type?: string; parameters?: { kvEventsConfig?: { zmqEndpoint?: string; podDiscoveryConfig?: { socketPort?: number } } } }[] } | null;
+    const precise = raw?.plugins?.find((p) => p?.type === PRECISE_PREFIX_CACHE_PRODUCER);
+    if (!precise || precise.parameters?.kvEventsConfig?.zmqEndpoint) return undefined;
+    return precise.parameters?.kvEventsConfig?.podDiscoveryConfig?.socketPort || 5557;
+  } catch {
+    return undefined;
+  }
+}
 
 /** The demo's own flags (the simulated pods); every other flag is the EPP's. */
 const DEMO_FLAGS = {
@@ -83,7 +102,10 @@ async function main(): Promise<void> {
   // Everything started is stopped again in reverse order, on Ctrl-C and on any start-up failure alike.
   const stops: (() => Promise<void>)[] = [];
   try {
+    // A precise-prefix config: the pods publish vLLM's KV events where it listens (each pod on its own loopback address).
+    const kvPort = kvEventsPortOf(options.configFile, options.configText);
     const pool = await startSimPool(4, {
+      ...(kvPort ? { kvEvents: { port: kvPort } } : {}),
       model: MODEL,
       decodeMsPerToken: 2,
       prefillTokensPerSecond: 50_000,

@@ -103,6 +103,15 @@ class Cbor {
 
 const NULL = 0xf6;
 
+/** A chain position as the full 64-bit key's halves. */
+export interface ChainTail {
+  readonly hi: number;
+  readonly lo: number;
+}
+
+/** The index form of a full key (its low 53 bits). */
+export const fold53 = (hi: number, lo: number): number => (hi & 0x1fffff) * TWO32 + lo;
+
 export interface BlockKeyOptions {
   readonly blockSize: number;
   readonly hashSeed: string;
@@ -140,32 +149,103 @@ export class BlockKeyer {
    * undefined). `saltOnFirst`: the request's cache_salt, an extra of its first block only.
    */
   keys(model: string, tokens: ArrayLike<number>, options: { parent?: bigint; saltOnFirst?: string; offset?: number } = {}): bigint[] {
-    let [hi, lo] = options.parent === undefined ? this.#root(model) : [Number(options.parent >> 32n), Number(options.parent & 0xffffffffn)];
-    const out: bigint[] = [];
+    const full: bigint[] = [];
+    const parent = options.parent === undefined ? undefined : { hi: Number(options.parent >> 32n), lo: Number(options.parent & 0xffffffffn) };
+    this.chain(model, tokens, { ...options, parent, onFull: (hi, lo) => full.push((BigInt(hi) << 32n) | BigInt(lo)) });
+    return full;
+  }
+
+  /**
+   * The index's form of the keys: each folded to its low 53 bits (a plain number, so maps need no BigInt;
+   * a collision within one index is ~2^-53 per pair), and the chain's last full key to continue from.
+   */
+  chain(
+    model: string,
+    tokens: ArrayLike<number>,
+    options: { parent?: ChainTail | undefined; saltOnFirst?: string | undefined; offset?: number; onFull?: (hi: number, lo: number) => void } = {},
+  ): { keys: Float64Array; tail: ChainTail | undefined } {
+    let hi: number;
+    let lo: number;
+    if (options.parent) ({ hi, lo } = options.parent);
+    else [hi, lo] = this.#root(model);
     const bs = this.blockSize;
     const start = options.offset ?? 0;
-    const c = this.#cbor;
-    for (let b = start; b + bs <= tokens.length; b += bs) {
-      c.n = 0;
-      c.raw(0x83);
-      c.uint(hi, lo);
-      c.head(4, bs);
-      for (let i = b; i < b + bs; i++) c.head(0, tokens[i]!);
-      const salt = b === start && options.saltOnFirst ? options.saltOnFirst : undefined;
-      if (salt === undefined) c.raw(NULL);
-      else {
-        c.head(4, 1);
-        c.head(5, 1);
-        c.text('Hash');
-        c.text(salt);
+    const count = Math.max(0, Math.floor((tokens.length - start) / bs));
+    const keys = new Float64Array(count);
+    // The CBOR of [parent, tokens, extras] is written straight into one buffer sized for the worst case
+    // (a 9-byte parent, 5 bytes a token, the salt), then FNV-64a runs over it: no calls per token.
+    const salt = options.saltOnFirst ? new TextEncoder().encode(options.saltOnFirst) : undefined;
+    const need = 16 + 5 * bs + (salt ? salt.length + 16 : 0);
+    if (this.#cbor.buf.length < need) this.#cbor.buf = new Uint8Array(need);
+    const buf = this.#cbor.buf;
+    for (let k = 0; k < count; k++) {
+      const b = start + k * bs;
+      let n = 0;
+      buf[n++] = 0x83;
+      if (hi === 0 && lo < 24) buf[n++] = lo;
+      else if (hi === 0) {
+        // Parents are hashes: below 2^32 is rare but must still be the shortest form.
+        this.#cbor.n = n;
+        this.#cbor.uint(hi, lo);
+        n = this.#cbor.n;
+      } else {
+        buf[n++] = 0x1b;
+        buf[n++] = hi >>> 24;
+        buf[n++] = (hi >>> 16) & 0xff;
+        buf[n++] = (hi >>> 8) & 0xff;
+        buf[n++] = hi & 0xff;
+        buf[n++] = lo >>> 24;
+        buf[n++] = (lo >>> 16) & 0xff;
+        buf[n++] = (lo >>> 8) & 0xff;
+        buf[n++] = lo & 0xff;
       }
-      this.#fnv.reset();
-      this.#fnv.bytes(c.buf, c.n);
-      hi = this.#fnv.hi;
-      lo = this.#fnv.lo;
-      out.push((BigInt(hi) << 32n) | BigInt(lo));
+      if (bs < 24) buf[n++] = 0x80 | bs;
+      else {
+        this.#cbor.n = n;
+        this.#cbor.head(4, bs);
+        n = this.#cbor.n;
+      }
+      for (let i = b; i < b + bs; i++) {
+        const t = tokens[i]!;
+        if (t < 24) buf[n++] = t;
+        else if (t < 0x100) (buf[n++] = 0x18), (buf[n++] = t);
+        else if (t < 0x10000) (buf[n++] = 0x19), (buf[n++] = t >>> 8), (buf[n++] = t & 0xff);
+        else (buf[n++] = 0x1a), (buf[n++] = t >>> 24), (buf[n++] = (t >>> 16) & 0xff), (buf[n++] = (t >>> 8) & 0xff), (buf[n++] = t & 0xff);
+      }
+      if (k === 0 && salt) {
+        this.#cbor.n = n;
+        this.#cbor.head(4, 1);
+        this.#cbor.head(5, 1);
+        this.#cbor.text('Hash');
+        this.#cbor.head(3, salt.length);
+        buf.set(salt, this.#cbor.n);
+        n = this.#cbor.n + salt.length;
+      } else buf[n++] = NULL;
+      // FNV-64a on four 16-bit limbs (small-integer arithmetic only): XOR the byte into the low limb, then
+      // multiply by the prime 2^40 + 0x1b3 (0x1b3 on every limb, plus the limbs two places up shifted by 8).
+      let v0 = BASIS_LO & 0xffff;
+      let v1 = BASIS_LO >>> 16;
+      let v2 = BASIS_HI & 0xffff;
+      let v3 = BASIS_HI >>> 16;
+      for (let i = 0; i < n; i++) {
+        v0 ^= buf[i]!;
+        const t0 = v0 * 0x1b3;
+        let t1 = v1 * 0x1b3;
+        let t2 = v2 * 0x1b3 + (v0 << 8);
+        const t3 = v3 * 0x1b3 + (v1 << 8);
+        t1 += t0 >>> 16;
+        t2 += t1 >>> 16;
+        v0 = t0 & 0xffff;
+        v1 = t1 & 0xffff;
+        v2 = t2 & 0xffff;
+        v3 = (t3 + (t2 >>> 16)) & 0xffff;
+      }
+      hi = ((v3 << 16) | v2) >>> 0;
+      lo = ((v1 << 16) | v0) >>> 0;
+      keys[k] = (hi & 0x1fffff) * TWO32 + lo;
+      options.onFull?.(hi, lo);
     }
-    return out;
+    return { keys, tail: count > 0 ? { hi, lo } : options.parent };
   }
 
   #root(model: string): [number, number] {

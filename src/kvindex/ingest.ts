@@ -6,7 +6,7 @@
  * are dropped: they describe a cache that no longer exists); a jump forward means batches were lost (PUB
  * drops past its high-water mark) and is counted.
  */
-import type { BlockKeyer } from './block-keys.js';
+import type { BlockKeyer, ChainTail } from './block-keys.js';
 import { decodeBatch, KvEventFormatError, topicModel } from './events.js';
 import type { KvBlockIndex } from './kv-block-index.js';
 
@@ -60,19 +60,19 @@ export class KvEventIngester {
     for (const e of batch.events) {
       this.stats.events++;
       if (e.kind === 'cleared') this.#index.clear(pod);
-      else if (e.kind === 'removed') this.#index.removed(pod, e.hashes, e.tier);
+      else if (e.kind === 'removed') this.#index.removed(pod, e.hashes.map(foldHash), e.tier);
       else {
-        let parent: bigint | undefined;
+        let parent: ChainTail | undefined;
         if (e.parent !== undefined) {
-          const keys = this.#index.requestKeysOf(pod, e.parent);
-          if (!keys || keys.length === 0) {
+          parent = this.#index.parentOf(pod, foldHash(e.parent));
+          if (!parent) {
             this.stats.orphans++;
             continue;
           }
-          parent = keys[keys.length - 1];
         }
-        const request = e.tokens.length > 0 ? this.#keyer.keys(e.loraName ?? model, e.tokens, parent === undefined ? {} : { parent }) : [];
-        this.#index.stored(pod, e.hashes, request, e.tier);
+        const tails: ChainTail[] = [];
+        const { keys } = e.tokens.length > 0 ? this.#keyer.chain(e.loraName ?? model, e.tokens, { parent, onFull: (hi, lo) => tails.push({ hi, lo }) }) : { keys: new Float64Array(0) };
+        this.#index.stored(pod, e.hashes.map(foldHash), keys, e.tier, tails);
       }
     }
   }
@@ -82,3 +82,6 @@ export class KvEventIngester {
     this.#lastSeq.delete(pod);
   }
 }
+
+/** An engine hash in the index's 53-bit form (engine hashes are only ever compared within one pod). */
+export const foldHash = (h: bigint): number => Number(h & 0x1fffffffffffffn);

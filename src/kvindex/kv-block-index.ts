@@ -1,7 +1,8 @@
 /**
  * Which pod holds which KV block, from the model servers' own events: request keys (recomputed by the EPP
- * from token ids, see block-keys.ts) → the pods holding that block and in which tier, plus per pod the
- * engine's hash → request keys, so a BlockRemoved (which names only engine hashes) finds its entries.
+ * from token ids, see block-keys.ts, in their 53-bit index form) → the pods holding that block and in which
+ * tier, plus per pod the engine's hash (folded the same way) → request keys and the full key a child chain
+ * continues from, so a BlockRemoved (which names only engine hashes) finds its entries.
  *
  * Bounded: at most `size` request keys, least recently stored first out (a Map's insertion order, refreshed
  * on every store), at most `podCacheSize` pods per key, and per pod at most `size` engine hashes. Speculative
@@ -27,6 +28,15 @@ interface Holding {
   speculativeUntil: number;
 }
 
+import type { ChainTail } from './block-keys.js';
+
+/** What an engine hash of a pod stands for. */
+interface EngineEntry {
+  readonly keys: number[];
+  /** The full key of the last request key mapped here: where a chain stored on top of it continues. */
+  tail: ChainTail | undefined;
+}
+
 export interface PrefixMatch {
   /** Leading blocks held, weighted by tier (max per block), summed. */
   readonly weighted: number;
@@ -39,8 +49,8 @@ export class KvBlockIndex {
   readonly #podCacheSize: number;
   readonly #weights: TierWeights;
   readonly #now: () => number;
-  readonly #blocks = new Map<bigint, Map<string, Holding>>();
-  readonly #engine = new Map<string, Map<bigint, bigint[]>>();
+  readonly #blocks = new Map<number, Map<string, Holding>>();
+  readonly #engine = new Map<string, Map<number, EngineEntry>>();
 
   constructor(o: KvBlockIndexOptions) {
     this.#size = o.size;
@@ -61,24 +71,26 @@ export class KvBlockIndex {
 
   /**
    * `pod` stored blocks: engine hashes `engine` whose request keys are `request` (llm-d maps
-   * engine[i·E/n] → request[i·R/n] for i < n = max(E, R), so block sizes may differ).
+   * engine[i·E/n] → request[i·R/n] for i < n = max(E, R), so block sizes may differ); `tails[j]` is the full
+   * key of `request[j]`, kept so a later event chained on this engine hash can continue the chain.
    */
-  stored(pod: string, engine: readonly bigint[], request: readonly bigint[], tier: string): void {
+  stored(pod: string, engine: ArrayLike<number>, request: ArrayLike<number>, tier: string, tails?: ArrayLike<ChainTail>): void {
     const n = Math.max(engine.length, request.length);
     if (n === 0) return;
     let map = this.#engine.get(pod);
     if (!map) this.#engine.set(pod, (map = new Map()));
     for (let i = 0; i < n; i++) {
-      const e = engine[Math.floor((i * engine.length) / n)];
-      const r = request[Math.floor((i * request.length) / n)];
+      const ri = Math.floor((i * request.length) / n);
+      const r = request[ri];
       if (r === undefined) continue;
-      if (e !== undefined) {
-        const keys = map.get(e);
-        if (keys) {
-          if (!keys.includes(r)) keys.push(r);
-          map.delete(e);
-          map.set(e, keys);
-        } else map.set(e, [r]);
+      if (engine.length > 0) {
+        const e = engine[Math.floor((i * engine.length) / n)]!;
+        let entry = map.get(e);
+        if (entry) map.delete(e); // refresh its LRU place
+        else entry = { keys: [], tail: undefined };
+        if (!entry.keys.includes(r)) entry.keys.push(r);
+        if (tails) entry.tail = tails[ri];
+        map.set(e, entry);
       }
       const h = this.#hold(r, pod);
       if (!h.tiers.includes(tier)) h.tiers.push(tier);
@@ -86,27 +98,31 @@ export class KvBlockIndex {
     while (map.size > this.#size) map.delete(map.keys().next().value!);
   }
 
-  /** The request keys an engine hash of `pod` stands for (the last one is a stored chain's tail). */
-  requestKeysOf(pod: string, engineHash: bigint): readonly bigint[] | undefined {
-    return this.#engine.get(pod)?.get(engineHash);
+  /** Where a chain stored on top of `pod`'s engine hash continues (undefined when unknown: an orphan). */
+  parentOf(pod: string, engineHash: number): ChainTail | undefined {
+    return this.#engine.get(pod)?.get(engineHash)?.tail;
   }
 
   /** `pod` dropped the blocks of engine hashes `engine` from `tier`. */
-  removed(pod: string, engine: readonly bigint[], tier: string): void {
+  removed(pod: string, engine: ArrayLike<number>, tier: string): void {
     const map = this.#engine.get(pod);
     if (!map) return;
-    for (const e of engine) {
-      const keys = map.get(e);
+    for (let i = 0; i < engine.length; i++) {
+      const e = engine[i]!;
+      const keys = map.get(e)?.keys;
       if (!keys) continue;
-      map.delete(e);
+      let stillHeld = false;
       for (const r of keys) {
         const holders = this.#blocks.get(r);
         const h = holders?.get(pod);
         if (!holders || !h) continue;
         h.tiers = h.tiers.filter((t) => t !== tier);
-        if (h.tiers.length === 0 && !(h.speculativeUntil > this.#now())) holders.delete(pod);
+        if (h.tiers.length > 0) stillHeld = true;
+        else if (!(h.speculativeUntil > this.#now())) holders.delete(pod);
         if (holders.size === 0) this.#blocks.delete(r);
       }
+      // Kept while another tier still holds the block, so its removal from that tier finds it too.
+      if (!stillHeld) map.delete(e);
     }
   }
 
@@ -115,7 +131,7 @@ export class KvBlockIndex {
     const map = this.#engine.get(pod);
     this.#engine.delete(pod);
     if (!map) return;
-    for (const keys of map.values()) {
+    for (const { keys } of map.values()) {
       for (const r of keys) {
         const holders = this.#blocks.get(r);
         if (!holders) continue;
@@ -126,9 +142,9 @@ export class KvBlockIndex {
   }
 
   /** The EPP routed a request to `pod`: its blocks count as held until `until` (ms) unless confirmed. */
-  speculate(pod: string, request: readonly bigint[], until: number): void {
-    for (const r of request) {
-      const h = this.#hold(r, pod);
+  speculate(pod: string, request: ArrayLike<number>, until: number): void {
+    for (let i = 0; i < request.length; i++) {
+      const h = this.#hold(request[i]!, pod);
       h.speculativeUntil = Math.max(h.speculativeUntil, until);
     }
   }
@@ -137,16 +153,16 @@ export class KvBlockIndex {
    * Longest consecutive prefix of `keys` each pod holds, for the given pods: walks from block 0 keeping
    * only pods that held every block so far; each block adds its best tier weight.
    */
-  match(keys: readonly bigint[], pods: readonly string[]): Map<string, PrefixMatch> {
+  match(keys: ArrayLike<number>, pods: readonly string[]): Map<string, PrefixMatch> {
     const now = this.#now();
     const out = new Map<string, PrefixMatch>();
     let alive = pods.slice();
     const weighted = new Float64Array(pods.length);
     const counts = new Int32Array(pods.length);
     const slot = new Map(pods.map((p, i) => [p, i]));
-    for (const k of keys) {
+    for (let ki = 0; ki < keys.length; ki++) {
       if (alive.length === 0) break;
-      const holders = this.#blocks.get(k);
+      const holders = this.#blocks.get(keys[ki]!);
       if (!holders) break;
       const next: string[] = [];
       for (const pod of alive) {
@@ -167,7 +183,7 @@ export class KvBlockIndex {
     return out;
   }
 
-  #hold(r: bigint, pod: string): Holding {
+  #hold(r: number, pod: string): Holding {
     let holders = this.#blocks.get(r);
     if (holders) {
       this.#blocks.delete(r); // refresh its place in the LRU order

@@ -10,25 +10,26 @@ import { cycleFromConfig, exampleConfig } from '../helpers/config-cycle.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/configs/', import.meta.url));
 
-function routeOnce(text: string, label: string): string[] {
-  const { cycle, tracker, warnings } = cycleFromConfig(text, testServices(11));
+async function routeOnce(text: string, label: string): Promise<string[]> {
+  const { cycle, tracker, warnings, config } = cycleFromConfig(text, testServices(11));
   const roles = ['decode', 'decode', 'prefill', 'prefill', 'encode', 'both'];
   const pods = roles.map((r, i) => makeEndpoint({ name: `${r}-${i}`, address: `10.9.0.${i + 1}`, labels: { [ROLE_LABEL]: r }, updateTime: 1, queue: i, kv: 0.1 * i }, tracker));
   for (let i = 0; i < 3; i++) {
-    const out = cycle.runSync(makeRequest({ prompt: `document ${'y'.repeat(400)} question ${i}` }), pods);
+    const out = await cycle.run(makeRequest({ prompt: `document ${'y'.repeat(400)} question ${i}` }), pods); // a tokenizer makes it asynchronous
     const primary = primaryTargets(out.result)[0];
     assert.ok(primary, `${label}: request ${i} routed`);
     tracker.release(out.reservation!);
     for (const r of out.secondary) tracker.release(r);
   }
   assert.equal(tracker.totalInFlight(), 0, `${label}: everything released`);
+  for (const p of config.plugins.values()) (p as { close?: () => void }).close?.();
   return warnings;
 }
 
-test('every example config loads and routes', () => {
+test('every example config loads and routes', async () => {
   const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort();
-  assert.deepEqual(files, ['default.yaml', 'load-aware.yaml', 'pd.yaml', 'sticky-until-saturated.yaml', 'v05-decision-tree.yaml']);
-  for (const f of files) assert.deepEqual(routeOnce(exampleConfig(f), f), [], `${f} loads without warnings`);
+  assert.deepEqual(files, ['default.yaml', 'load-aware.yaml', 'pd.yaml', 'precise-prefix.yaml', 'sticky-until-saturated.yaml', 'v05-decision-tree.yaml']);
+  for (const f of files) assert.deepEqual(await routeOnce(exampleConfig(f), f), [], `${f} loads without warnings`);
 });
 
 /** Configs as users bring them (llm-d-router's deploy/config samples, GIE's chart and guides), verbatim in shape. */
@@ -265,9 +266,9 @@ schedulingProfiles:
 `,
 };
 
-test('configs written for llm-d-router and GIE load unmodified and route', () => {
+test('configs written for llm-d-router and GIE load unmodified and route', async () => {
   for (const [label, text] of Object.entries(FOREIGN)) {
-    const warnings = routeOnce(text, label);
+    const warnings = await routeOnce(text, label);
     if (label.startsWith('older llm-d')) {
       assert.ok(warnings.some((w) => /pd-profile-handler is deprecated/.test(w)), `${label}: ${warnings.join(' | ')}`);
     }

@@ -9,6 +9,8 @@
  */
 import type { Endpoint, EndpointLifecycleListener } from '../../framework/endpoint.js';
 import type { PluginRegistration } from '../../framework/plugin.js';
+import type { TaskRef, UsesWorkerTasks, WorkerTasks } from '../../framework/worker-tasks.js';
+import type { BlockKeysInput } from '../../kvindex/keys-task.js';
 import { TOKENIZED_PROMPT_KEY, type InferenceRequest } from '../../framework/request.js';
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { DataProducer, PreRequest } from '../../framework/request-control.js';
@@ -23,8 +25,16 @@ import { parametersSchema, preciseSettings, type PreciseSettings } from './param
 export const PRECISE_PREFIX_CACHE_PRODUCER = 'precise-prefix-cache-producer';
 
 const NO_HASHES = new Float64Array(0);
+const KEYS_TASK: TaskRef = { module: new URL('../../kvindex/keys-task.js', import.meta.url).href, name: 'blockKeys' };
+/**
+ * Prompts with at least this many tokens have their block keys computed on the worker pool (when it has
+ * threads): ~3.5 µs a block of JavaScript hashing, so 8,192 tokens cost ~1.8 ms on the event loop, more
+ * than a hand-off; shorter prompts are keyed inline.
+ */
+export const POOL_KEYS_FROM_TOKENS = 8192;
 
-export class PrecisePrefixCacheProducer implements DataProducer, PreRequest, EndpointLifecycleListener {
+export class PrecisePrefixCacheProducer implements DataProducer, PreRequest, EndpointLifecycleListener, UsesWorkerTasks {
+  readonly usesWorkerTasks = true as const;
   readonly type = PRECISE_PREFIX_CACHE_PRODUCER;
   readonly produces = [PREFIX_CACHE_MATCH_KEY] as const;
   readonly consumes = [TOKENIZED_PROMPT_KEY] as const;
@@ -40,7 +50,7 @@ export class PrecisePrefixCacheProducer implements DataProducer, PreRequest, End
   /** Endpoint key → its `address:port`, for removals (which arrive by key). */
   readonly #hostPorts = new Map<string, string>();
   /** Request id → its block keys, for speculative entries at PreRequest (short-lived). */
-  readonly #pending = new Map<string, bigint[]>();
+  readonly #pending = new Map<string, Float64Array>();
   readonly #now: () => number;
 
   constructor(
@@ -48,6 +58,7 @@ export class PrecisePrefixCacheProducer implements DataProducer, PreRequest, End
     settings: PreciseSettings,
     warn: (m: string) => void,
     now: () => number = Date.now,
+    readonly tasks?: WorkerTasks,
   ) {
     this.settings = settings;
     this.#now = now;
@@ -97,10 +108,18 @@ export class PrecisePrefixCacheProducer implements DataProducer, PreRequest, End
     this.index.clear(pod);
   }
 
-  produce(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): void {
-    const tokens = request.tokenizedPrompt?.prompts[0]?.tokenIds;
+  produce(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): void | Promise<void> {
+    const prompt = request.tokenizedPrompt;
+    const tokens = prompt?.prompts[0]?.tokenIds;
     if (!tokens || tokens.length < this.keyer.blockSize) return;
-    const keys = this.keyer.keys(request.targetModel, tokens, request.tokenizedPrompt!.cacheSalt ? { saltOnFirst: request.tokenizedPrompt!.cacheSalt } : {});
+    if (this.tasks && this.tasks.threads > 0 && tokens.length >= POOL_KEYS_FROM_TOKENS) {
+      const input: BlockKeysInput = { blockSize: this.keyer.blockSize, hashSeed: this.settings.hashSeed, model: request.targetModel, tokens: Uint32Array.from(tokens), salt: prompt!.cacheSalt };
+      return this.tasks.run<BlockKeysInput, Float64Array>(KEYS_TASK, input).then((keys) => this.#match(request, candidates, cycleState, keys));
+    }
+    this.#match(request, candidates, cycleState, this.keyer.chain(request.targetModel, tokens, { saltOnFirst: prompt!.cacheSalt || undefined }).keys);
+  }
+
+  #match(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState, keys: Float64Array): void {
     const match = this.index.match(keys, candidates.map((c) => c.hostPort));
     const matched = new Int32Array(candidates.length);
     candidates.forEach((c, i) => (matched[i] = Math.trunc(match.get(c.hostPort)?.weighted ?? 0)));
@@ -135,5 +154,5 @@ export class PrecisePrefixCacheProducer implements DataProducer, PreRequest, End
 export const registration: PluginRegistration = {
   type: PRECISE_PREFIX_CACHE_PRODUCER,
   parameters: parametersSchema,
-  factory: (name, parameters, handle) => new PrecisePrefixCacheProducer(name, preciseSettings(parameters, handle.warn), handle.warn, handle.services.now),
+  factory: (name, parameters, handle) => new PrecisePrefixCacheProducer(name, preciseSettings(parameters, handle.warn), handle.warn, handle.services.now, handle.services.workerTasks),
 };
