@@ -11,8 +11,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { parseArgs, usage } from '../cli.js';
 import { parseGoFlags, flagUsage, type FlagSpec } from '../go-flags.js';
-import type { DiscoverySink, EndpointDiscovery } from '../framework/discovery.js';
-import type { SimPool } from '../sim/server.js';
+import { simDiscovery } from '../sim/discovery.js';
 import { createLogger } from '../observability/logger.js';
 import { startEpp } from '../epp.js';
 import { startSimPool } from '../sim/server.js';
@@ -61,19 +60,6 @@ function splitArgs(argv: readonly string[]): { demo: string[]; epp: string[] } {
     if (!argv[i]!.includes('=') && i + 1 < argv.length) demo.push(argv[++i]!);
   }
   return { demo, epp };
-}
-
-/** The simulated pool as the EPP's discovery: no file, no config edit. */
-function simDiscovery(pool: SimPool): EndpointDiscovery {
-  return {
-    type: 'simulated-pool',
-    name: 'simulated-pool',
-    async start(sink: DiscoverySink) {
-      for (const s of pool.servers) sink.upsert({ name: s.name, namespace: 'default', address: s.address, port: s.port, labels: {} });
-      sink.ready();
-    },
-    async stop() {},
-  };
 }
 
 const MODEL = 'demo-model';

@@ -28,7 +28,7 @@ async function routeOnce(text: string, label: string): Promise<string[]> {
 
 test('every example config loads and routes', async () => {
   const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml')).sort();
-  assert.deepEqual(files, ['default.yaml', 'load-aware.yaml', 'pd.yaml', 'precise-prefix.yaml', 'sticky-until-saturated.yaml', 'v05-decision-tree.yaml']);
+  assert.deepEqual(files, ['default.yaml', 'load-aware.yaml', 'pd.yaml', 'precise-prefix.yaml', 'shared-prefix.yaml', 'sticky-until-saturated.yaml', 'unique-prompts.yaml', 'v05-decision-tree.yaml']);
   for (const f of files) assert.deepEqual(await routeOnce(exampleConfig(f), f), [], `${f} loads without warnings`);
 });
 
