@@ -6,7 +6,8 @@ import { promptRequest } from '../src/request/prompt-request.js';
 import type { LoadTracker } from '../src/director/load-tracker.js';
 import { seededRandom } from '../src/scheduling/random.js';
 
-export function syntheticPool(size: number, tracker: LoadTracker, seed = 7): Endpoint[] {
+/** `labels(i)`: endpoint i's labels (e.g. llm-d.ai/role for P/D). */
+export function syntheticPool(size: number, tracker: LoadTracker, seed = 7, labels: (i: number) => Record<string, string> = () => ({})): Endpoint[] {
   const random = seededRandom(seed);
   return Array.from({ length: size }, (_, i) => {
     const name = `vllm-${i}`;
@@ -15,7 +16,7 @@ export function syntheticPool(size: number, tracker: LoadTracker, seed = 7): End
     return {
       key,
       hostPort: `${address}:8000`,
-      metadata: { name, namespace: 'default', address, port: 8000, labels: {} },
+      metadata: { name, namespace: 'default', address, port: 8000, labels: labels(i) },
       metrics: {
         ...EMPTY_METRICS,
         waitingQueueSize: Math.floor(random.next() * 8),

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 /** `npm run bench`: every suite, one process, results as a table. Timings never gate tests. */
 import { runSchedulingBench } from './scheduling.bench.js';
 import { runExtractBench } from './extract.bench.js';
@@ -16,6 +17,12 @@ console.log(`node ${process.version}, ${process.arch}`);
 console.log('\nScheduling, default profile (queue 2 / kv 2 / prefix 3), 4 KB prompt, inline, full pick cycle');
 console.log('endpoints   p50 µs    p99 µs   mean µs    cycles/s');
 for (const row of await runSchedulingBench()) {
+  console.log(`${String(row.endpoints).padStart(9)}${fmt(row.p50us)} ${fmt(row.p99us)} ${fmt(row.meanUs)} ${row.opsPerSec.toFixed(0).padStart(10)}`);
+}
+console.log('\nScheduling, examples/configs/pd.yaml (decode, then prefill when the decider asks), pods half prefill, half decode');
+console.log('endpoints   p50 µs    p99 µs   mean µs    cycles/s');
+const pdConfig = readFileSync(new URL('../../examples/configs/pd.yaml', import.meta.url), 'utf8');
+for (const row of await runSchedulingBench([64], 4096, pdConfig, (i) => ({ 'llm-d.ai/role': i % 2 === 0 ? 'prefill' : 'decode' }))) {
   console.log(`${String(row.endpoints).padStart(9)}${fmt(row.p50us)} ${fmt(row.p99us)} ${fmt(row.meanUs)} ${row.opsPerSec.toFixed(0).padStart(10)}`);
 }
 

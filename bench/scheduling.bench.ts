@@ -22,12 +22,16 @@ export interface SchedulingRow {
   opsPerSec: number;
 }
 
-export async function runSchedulingBench(sizes: number[] = [16, 64, 256], promptBytes = 4096): Promise<SchedulingRow[]> {
+/**
+ * `configText` (default: the built-in default profile) and `labels` let the same loop time other configs,
+ * e.g. examples/configs/pd.yaml over pods half prefill, half decode.
+ */
+export async function runSchedulingBench(sizes: number[] = [16, 64, 256], promptBytes = 4096, configText?: string, labels?: (i: number) => Record<string, string>): Promise<SchedulingRow[]> {
   const requests = syntheticRequests(512, promptBytes);
   const bench = new Bench({ time: 1500, warmupTime: 300 });
   for (const size of sizes) {
     const services = { random: seededRandom(42), now: Date.now, workerTasks: new WorkerPool() };
-    const config = loadConfig({}, registerInTreePlugins(new Registry()), services, { warn: () => {} });
+    const config = loadConfig(configText ? { configText } : {}, registerInTreePlugins(new Registry()), services, { warn: () => {} });
     const tracker = new LoadTracker();
     const cycle = new PickCycle({
       producers: config.producers,
@@ -35,11 +39,12 @@ export async function runSchedulingBench(sizes: number[] = [16, 64, 256], prompt
       preRequests: config.preRequests,
       loadTracker: tracker,
     });
-    const pool = syntheticPool(size, tracker);
+    const pool = syntheticPool(size, tracker, 7, labels);
     let i = 0;
     bench.add(`${size}`, () => {
-      const { reservation } = cycle.runSync(requests[i++ % requests.length]!, pool);
+      const { reservation, secondary } = cycle.runSync(requests[i++ % requests.length]!, pool);
       if (reservation) tracker.release(reservation); // the request "completes", so load stays steady
+      for (const r of secondary) tracker.release(r);
     });
   }
   await bench.run();

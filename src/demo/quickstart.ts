@@ -29,15 +29,26 @@ import { PRECISE_PREFIX_CACHE_PRODUCER } from '../plugins/precise-prefix-cache-p
  * default), so the simulated pods publish their KV events there; undefined when the config has none or
  * cannot be read (the EPP reports a bad config itself).
  */
-function kvEventsPortOf(configFile: string, configText: string): number | undefined {
+type ConfigPeek = { plugins?: { type?: string; parameters?: { kvEventsConfig?: { zmqEndpoint?: string; podDiscoveryConfig?: { socketPort?: number } } } }[] } | null;
+
+/** The config's plugins, read only to set up the simulated pods to match; undefined when unreadable. */
+function peekConfig(configFile: string, configText: string): ConfigPeek {
   try {
-    const raw = parseYaml(configText || (configFile ? readFileSync(configFile, 'utf8') : '')) as { plugins?: { type?: string; parameters?: { kvEventsConfig?: { zmqEndpoint?: string; podDiscoveryConfig?: { socketPort?: number } } } }[] } | null;
-    const precise = raw?.plugins?.find((p) => p?.type === PRECISE_PREFIX_CACHE_PRODUCER);
-    if (!precise || precise.parameters?.kvEventsConfig?.zmqEndpoint) return undefined;
-    return precise.parameters?.kvEventsConfig?.podDiscoveryConfig?.socketPort || 5557;
+    return parseYaml(configText || (configFile ? readFileSync(configFile, 'utf8') : '')) as ConfigPeek;
   } catch {
-    return undefined;
+    return null; // the EPP reports a bad config itself
   }
+}
+
+function kvEventsPortOf(raw: ConfigPeek): number | undefined {
+  const precise = raw?.plugins?.find((p) => p?.type === PRECISE_PREFIX_CACHE_PRODUCER);
+  if (!precise || precise.parameters?.kvEventsConfig?.zmqEndpoint) return undefined;
+  return precise.parameters?.kvEventsConfig?.podDiscoveryConfig?.socketPort || 5557;
+}
+
+/** A P/D config: the first half of the pods serve prefill, the rest decode (label llm-d.ai/role). */
+function disaggregated(raw: ConfigPeek): boolean {
+  return raw?.plugins?.some((p) => p?.type === 'disagg-profile-handler' || p?.type === 'pd-profile-handler') ?? false;
 }
 
 /** The demo's own flags (the simulated pods); every other flag is the EPP's. */
@@ -89,7 +100,9 @@ async function main(): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
   try {
     // A precise-prefix config: the pods publish vLLM's KV events where it listens (each pod on its own loopback address).
-    const kvPort = kvEventsPortOf(options.configFile, options.configText);
+    const peek = peekConfig(options.configFile, options.configText);
+    const kvPort = kvEventsPortOf(peek);
+    const pd = disaggregated(peek);
     const pool = await startSimPool(4, {
       ...(kvPort ? { kvEvents: { port: kvPort } } : {}),
       model: MODEL,
@@ -101,7 +114,7 @@ async function main(): Promise<void> {
     stops.push(() => pool.close());
     // The demo talks to the EPP over loopback in plaintext unless --secure-serving is given explicitly.
     const secure = split.epp.some((a) => /^--?secure-serving/.test(a)) && options.secureServing;
-    const epp = await startEpp({ ...options, secureServing: secure }, log, { host: '127.0.0.1', discovery: simDiscovery(pool) });
+    const epp = await startEpp({ ...options, secureServing: secure }, log, { host: '127.0.0.1', discovery: simDiscovery(pool, (i): Record<string, string> => (pd ? { 'llm-d.ai/role': i < pool.servers.length / 2 ? 'prefill' : 'decode' } : {})) });
     stops.push(() => epp.close());
     if (epp.dataLayer.discovery?.type !== 'simulated-pool') log.warn(`the config names its own discovery (dataLayer.discovery "${epp.dataLayer.discovery?.name}"): the simulated pool is not used`);
     const credentials = epp.certificatePem ? grpc.credentials.createSsl(Buffer.from(epp.certificatePem)) : grpc.credentials.createInsecure();
@@ -113,7 +126,7 @@ async function main(): Promise<void> {
     }
     stops.push(() => gateway.close());
     const say = (line: string) => process.stdout.write(line + '\n');
-    say(`simulated pool: ${pool.servers.map((s) => `${s.name} ${s.address}:${s.port}`).join(', ')}`);
+    say(`simulated pool: ${pool.servers.map((s, i) => `${s.name}${pd ? ` (${i < pool.servers.length / 2 ? 'prefill' : 'decode'})` : ''} ${s.address}:${s.port}`).join(', ')}`);
     say(`EPP: ext_proc on :${epp.grpcPort}, health on :${epp.healthPort}, metrics on http://localhost:${epp.metricsPort}/metrics; gateway on http://localhost:${gateway.port}`);
     say(`Status page (the pool, every decision with its scores): http://localhost:${epp.metricsPort}/status\n`);
     const deadline = Date.now() + 5000;
@@ -129,7 +142,9 @@ async function main(): Promise<void> {
         continue;
       }
       const usage = (JSON.parse(text) as { usage?: { prompt_tokens: number; prompt_tokens_details?: { cached_tokens: number } } }).usage;
-      say(`request ${String(i).padStart(2)} (${String(usage?.prompt_tokens ?? '?').padStart(4)} tokens) → ${names.get(chosen) ?? chosen}   cached on arrival: ${usage?.prompt_tokens_details?.cached_tokens ?? '?'} tokens`);
+      const prefilledBy = res.headers.get('x-sim-prefilled-by');
+      const prefill = pd ? (prefilledBy ? `   prefill on ${names.get(prefilledBy) ?? prefilledBy}` : '   decode only') : '';
+      say(`request ${String(i).padStart(2)} (${String(usage?.prompt_tokens ?? '?').padStart(4)} tokens) → ${names.get(chosen) ?? chosen}   cached on arrival: ${usage?.prompt_tokens_details?.cached_tokens ?? '?'} tokens${prefill}`);
     }
     say(`\nTry it (Ctrl-C stops everything):
   curl -i localhost:${gateway.port}/v1/chat/completions -H 'content-type: application/json' -d '{"model":"${MODEL}","messages":[{"role":"user","content":"hello"}]}'

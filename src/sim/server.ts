@@ -51,6 +51,25 @@ export interface SimServer {
   close(): Promise<void>;
 }
 
+/** The header the EPP's P/D handlers set for the decode pod's sidecar. */
+const PREFILLER_HEADER = 'x-prefiller-host-port';
+
+/**
+ * The sidecar's prefill step: the same request with one output token, sent to `hostPort`; resolves with
+ * `hostPort` when it answered 200, undefined otherwise (the decode pod then prefills itself, as the
+ * sidecar falls back to).
+ */
+async function remotePrefill(hostPort: string, path: string, body: string): Promise<string | undefined> {
+  try {
+    const json = JSON.parse(body) as Record<string, unknown>;
+    const res = await fetch(`http://${hostPort}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...json, max_tokens: 1, stream: false }) });
+    await res.arrayBuffer();
+    return res.ok ? hostPort : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const MAX_BODY = 16 * 1024 * 1024;
 
 function sendError(res: http.ServerResponse, status: number, message: string, type = 'BadRequestError'): void {
@@ -193,7 +212,16 @@ export async function startSimServer(options: SimServerOptions = {}): Promise<Si
     req.on('end', () => {
       if (size > MAX_BODY) return sendError(res, 413, 'request body too large');
       if (render) return void handleRender(res, path, Buffer.concat(chunks).toString('utf8'), [engine.options.model, ...engine.options.adapters], options.tokenizerPath);
-      handleGeneration(engine, res, chat, Buffer.concat(chunks).toString('utf8'), tokenize).catch((err: Error) => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      // P/D: like llm-d's routing sidecar on a decode pod, run the prefill on the pod the EPP named first.
+      const prefiller = req.headers[PREFILLER_HEADER];
+      const prefilled = typeof prefiller === 'string' && prefiller !== '' ? remotePrefill(prefiller, path, body) : Promise.resolve(undefined);
+      prefilled
+        .then((by) => {
+          if (by) res.setHeader('x-sim-prefilled-by', by);
+          return handleGeneration(engine, res, chat, body, tokenize);
+        })
+        .catch((err: Error) => {
         if (err instanceof SimCancelled) return;
         if (!res.headersSent) sendError(res, 503, err.message, 'ServiceUnavailableError');
         else res.destroy();

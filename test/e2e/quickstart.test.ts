@@ -75,3 +75,25 @@ test('npm start runs the user\'s config unchanged (its own dataLayer, the inline
     run.child.kill('SIGKILL');
   }
 });
+
+test('npm start with examples/configs/pd.yaml: pods labelled prefill and decode, each warm-up request shows its decode pick and where the prefill ran', async () => {
+  const config = fileURLToPath(new URL('../../../examples/configs/pd.yaml', import.meta.url));
+  const run = start(['--config-file', config]);
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!/Try it/.test(run.out()) && Date.now() < deadline) {
+      if (run.child.exitCode !== null) assert.fail(`exited: ${run.err()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(run.out(), /simulated pool: sim-0 \(prefill\) [\d.:]+, sim-1 \(prefill\) [\d.:]+, sim-2 \(decode\) [\d.:]+, sim-3 \(decode\)/);
+    const lines = run.out().split('\n').filter((l) => l.startsWith('request '));
+    assert.equal(lines.length, 12);
+    for (const l of lines) assert.match(l, /→ sim-[23] /, `decode pods only: ${l}`);
+    assert.match(lines[0]!, /prefill on sim-[01]$/, 'a long new prompt is prefilled on a prefill pod');
+    assert.match(lines[1]!, /decode only$/, 'a short prompt is not');
+    run.child.kill('SIGINT');
+    assert.equal(await run.exited, 0);
+  } finally {
+    run.child.kill('SIGKILL');
+  }
+});

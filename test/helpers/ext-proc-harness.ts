@@ -51,10 +51,10 @@ export interface TestEpp {
 }
 
 /** An EPP over `endpoints` (name + port on 127.0.0.1); `config` starts with its `plugins:` list, to which file discovery is added. */
-export async function startTestEpp(o: { endpoints: readonly { name: string; port: number; address?: string }[]; config?: string; resources?: string; maxBodyBytes?: number; args?: readonly string[]; logLines?: string[] }): Promise<TestEpp> {
+export async function startTestEpp(o: { endpoints: readonly { name: string; port: number; address?: string; labels?: Readonly<Record<string, string>> }[]; config?: string; resources?: string; maxBodyBytes?: number; args?: readonly string[]; logLines?: string[] }): Promise<TestEpp> {
   const dir = mkdtempSync(join(tmpdir(), 'epp-e2e-'));
   const endpointsFile = join(dir, 'endpoints.yaml');
-  writeFileSync(endpointsFile, `endpoints: [${o.endpoints.map((e) => `{name: ${e.name}, address: ${e.address ?? '127.0.0.1'}, port: ${e.port}}`).join(', ')}]\n`);
+  writeFileSync(endpointsFile, `endpoints: [${o.endpoints.map((e) => `{name: ${e.name}, address: ${e.address ?? '127.0.0.1'}, port: ${e.port}${e.labels ? `, labels: ${JSON.stringify(e.labels)}` : ''}}`).join(', ')}]\n`);
   const discovery = `plugins:\n- type: file-discovery\n  parameters: {path: ${JSON.stringify(endpointsFile)}}\n`;
   const config = `${(o.config ?? DEFAULT_CONFIG_TEXT).replace(/^plugins:\n/m, discovery)}\ndataLayer:\n  discovery: {pluginRef: file-discovery}\n`;
   const args = ['--config-text', config, '--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', '--refresh-metrics-interval=10ms'];
