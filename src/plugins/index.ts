@@ -52,6 +52,8 @@ import { registration as roundRobinFairnessPolicy } from './round-robin-fairness
 import { registration as programAwareFairness } from './program-aware-fairness/index.js';
 import { registration as precisePrefixCacheProducer } from './precise-prefix-cache-producer/index.js';
 import { registration as endpointNotificationSource } from './endpoint-notification-source/index.js';
+import { registration as probabilisticAdmitter } from './probabilistic-admitter/index.js';
+import { registration as dataParallelProfileHandler } from './data-parallel-profile-handler/index.js';
 import { registration as staticUsageLimitPolicy } from './static-usage-limit-policy/index.js';
 import { registration as priorityHoldbackPolicy } from './priority-holdback-policy/index.js';
 import { registration as softReflectiveCeilingPolicy } from './soft-reflective-ceiling-policy/index.js';
@@ -121,6 +123,8 @@ export function registerInTreePlugins(registry: Registry): Registry {
     programAwareFairness,
     precisePrefixCacheProducer,
     endpointNotificationSource,
+    probabilisticAdmitter,
+    dataParallelProfileHandler,
     staticUsageLimitPolicy,
     priorityHoldbackPolicy,
     softReflectiveCeilingPolicy,

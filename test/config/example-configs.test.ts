@@ -34,6 +34,53 @@ test('every example config loads and routes', async () => {
 
 /** Configs as users bring them (llm-d-router's deploy/config samples, GIE's chart and guides), verbatim in shape. */
 const FOREIGN: Record<string, string> = {
+  'llm-d dp-epp-config (data-parallel-profile-handler)': `# Sample EPP configuration for running with Data Parallel
+#
+apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: prefix-cache-scorer
+- type: decode-filter
+- type: max-score-picker
+- type: data-parallel-profile-handler
+  parameters:
+    primaryPort: 8000
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: decode-filter
+  - pluginRef: max-score-picker
+  - pluginRef: prefix-cache-scorer
+    weight: 2
+`,
+  'llm-d probabilistic-admitter-epp-config': `# EPP configuration for the probabilistic-admitter plugin.
+#
+# The probabilistic-admitter handles all saturation-based admission decisions
+# at the admission extension point. To let it own admission exclusively, the
+# system-level utilization-detector is configured with effectively infinite
+# thresholds (queueDepthThreshold: 999999999, kvCacheUtilThreshold: 1.0).
+# This prevents the flow control dispatch gate from queueing requests before
+# the admitter can evaluate them.
+#
+# Note: If these utilization-detector thresholds are raised, requests will
+# undergo flow control queueing before reaching the probabilistic-admitter.
+apiVersion: inference.networking.x-k8s.io/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: probabilistic-admitter
+- type: random-picker  # feel free to plug in other scorers/pickers here
+- type: utilization-detector
+  parameters:
+    queueDepthThreshold: 999999999
+    kvCacheUtilThreshold: 1.0
+flowControl:
+  saturationDetector:
+    pluginRef: utilization-detector
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: random-picker
+`,
   'llm-d epp-config (decode-filter + prefix)': `apiVersion: llm-d.ai/v1alpha1
 kind: EndpointPickerConfig
 plugins:
