@@ -20,36 +20,8 @@ import { DESTINATION_HEADER } from '../extproc/epp-protocol.js';
 import { runCli } from '../run-cli.js';
 import { ConfigError } from '../errors.js';
 import { versionLine } from '../version.js';
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { PRECISE_PREFIX_CACHE_PRODUCER } from '../plugins/precise-prefix-cache-producer/index.js';
+import { poolShapeFor, roleLabels } from '../sim/config-peek.js';
 
-/**
- * The KV-event port a config's precise-prefix-cache-producer dials (its socketPort, llm-d's 5557 by
- * default), so the simulated pods publish their KV events there; undefined when the config has none or
- * cannot be read (the EPP reports a bad config itself).
- */
-type ConfigPeek = { plugins?: { type?: string; parameters?: { kvEventsConfig?: { zmqEndpoint?: string; podDiscoveryConfig?: { socketPort?: number } } } }[] } | null;
-
-/** The config's plugins, read only to set up the simulated pods to match; undefined when unreadable. */
-function peekConfig(configFile: string, configText: string): ConfigPeek {
-  try {
-    return parseYaml(configText || (configFile ? readFileSync(configFile, 'utf8') : '')) as ConfigPeek;
-  } catch {
-    return null; // the EPP reports a bad config itself
-  }
-}
-
-function kvEventsPortOf(raw: ConfigPeek): number | undefined {
-  const precise = raw?.plugins?.find((p) => p?.type === PRECISE_PREFIX_CACHE_PRODUCER);
-  if (!precise || precise.parameters?.kvEventsConfig?.zmqEndpoint) return undefined;
-  return precise.parameters?.kvEventsConfig?.podDiscoveryConfig?.socketPort || 5557;
-}
-
-/** A P/D config: the first half of the pods serve prefill, the rest decode (label llm-d.ai/role). */
-function disaggregated(raw: ConfigPeek): boolean {
-  return raw?.plugins?.some((p) => p?.type === 'disagg-profile-handler' || p?.type === 'pd-profile-handler') ?? false;
-}
 
 /** The demo's own flags (the simulated pods); every other flag is the EPP's. */
 const DEMO_FLAGS = {
@@ -100,9 +72,9 @@ async function main(): Promise<void> {
   const stops: (() => Promise<void>)[] = [];
   try {
     // A precise-prefix config: the pods publish vLLM's KV events where it listens (each pod on its own loopback address).
-    const peek = peekConfig(options.configFile, options.configText);
-    const kvPort = kvEventsPortOf(peek);
-    const pd = disaggregated(peek);
+    const shape = poolShapeFor(options.configFile, options.configText);
+    const kvPort = shape.kvEventsPort;
+    const pd = shape.disaggregated;
     const pool = await startSimPool(4, {
       ...(kvPort ? { kvEvents: { port: kvPort } } : {}),
       model: MODEL,
@@ -114,7 +86,7 @@ async function main(): Promise<void> {
     stops.push(() => pool.close());
     // The demo talks to the EPP over loopback in plaintext unless --secure-serving is given explicitly.
     const secure = split.epp.some((a) => /^--?secure-serving/.test(a)) && options.secureServing;
-    const epp = await startEpp({ ...options, secureServing: secure }, log, { host: '127.0.0.1', discovery: simDiscovery(pool, (i): Record<string, string> => (pd ? { 'llm-d.ai/role': i < pool.servers.length / 2 ? 'prefill' : 'decode' } : {})) });
+    const epp = await startEpp({ ...options, secureServing: secure }, log, { host: '127.0.0.1', discovery: simDiscovery(pool, roleLabels(pd, pool.servers.length)) });
     stops.push(() => epp.close());
     if (epp.dataLayer.discovery?.type !== 'simulated-pool') log.warn(`the config names its own discovery (dataLayer.discovery "${epp.dataLayer.discovery?.name}"): the simulated pool is not used`);
     const credentials = epp.certificatePem ? grpc.credentials.createSsl(Buffer.from(epp.certificatePem)) : grpc.credentials.createInsecure();

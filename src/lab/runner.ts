@@ -12,6 +12,7 @@ import { createLogger } from '../observability/logger.js';
 import { DESTINATION_HEADER } from '../extproc/epp-protocol.js';
 import { simDiscovery } from '../sim/discovery.js';
 import { startSimPool } from '../sim/server.js';
+import { poolShapeFor, roleLabels } from '../sim/config-peek.js';
 import type { LabRequest } from './workload.js';
 
 export const LAB_MODEL = 'lab-model';
@@ -89,7 +90,10 @@ async function drive(load: readonly LabRequest[], send1: (r: LabRequest, i: numb
 }
 
 export async function runArm(arm: Arm, load: readonly LabRequest[], pool: PoolOptions): Promise<ArmResult> {
+  // The pods a config needs: KV events for a precise-prefix config, roles for a P/D one.
+  const shape = 'roundRobin' in arm ? { kvEventsPort: undefined, disaggregated: false } : poolShapeFor(arm.configFile);
   const sims = await startSimPool(pool.pods, {
+    ...(shape.kvEventsPort ? { kvEvents: { port: shape.kvEventsPort } } : {}),
     model: LAB_MODEL,
     numGpuBlocks: pool.gpuBlocks,
     maxRunning: pool.maxRunning,
@@ -107,7 +111,7 @@ export async function runArm(arm: Arm, load: readonly LabRequest[], pool: PoolOp
     }
     const silent = createLogger(0, { write: () => true } as unknown as NodeJS.WritableStream);
     const options = parseArgs(['--config-file', arm.configFile, '--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0']);
-    const epp = await startEpp(options, silent, { host: '127.0.0.1', discovery: simDiscovery(sims) });
+    const epp = await startEpp(options, silent, { host: '127.0.0.1', discovery: simDiscovery(sims, roleLabels(shape.disaggregated, sims.servers.length)) });
     const gateway = await startGateway({ port: 0, host: '127.0.0.1', eppTarget: `127.0.0.1:${epp.grpcPort}`, credentials: grpc.credentials.createInsecure() });
     try {
       const deadline = Date.now() + 5000;
