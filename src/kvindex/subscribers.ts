@@ -91,3 +91,33 @@ export class BoundSubscriber {
     this.#sub.close();
   }
 }
+
+/** The end-of-replay marker's sequence number (vLLM: eight 0xFF bytes). */
+const END_OF_REPLAY = 0xffffffffffffffffn;
+/** A replay that goes quiet this long is abandoned (llm-d: 2 s idle). */
+const REPLAY_IDLE_MS = 2000;
+
+/**
+ * Asks a pod's ROUTER replay socket (vLLM ≥ v0.26's layout) for every buffered batch from `from`: sends
+ * `[empty, seq]` from a DEALER and reads `[empty, topic, seq, payload]` messages up to the end marker.
+ * Rejects when the pod does not answer in time or answers in another layout.
+ */
+export async function replayFrom(endpoint: string, from: bigint): Promise<[topic: string, seq: bigint, payload: Buffer][]> {
+  const dealer = new zmq.Dealer({ receiveTimeout: REPLAY_IDLE_MS, linger: 0 });
+  try {
+    dealer.connect(endpoint);
+    const start = Buffer.alloc(8);
+    start.writeBigUInt64BE(from);
+    await dealer.send([Buffer.alloc(0), start]);
+    const out: [string, bigint, Buffer][] = [];
+    for (;;) {
+      const frames = await dealer.receive();
+      if (frames.length !== 4 || frames[0]!.length !== 0 || frames[2]!.length !== 8) throw new Error(`unexpected replay reply of ${frames.length} frames from ${endpoint}`);
+      const seq = frames[2]!.readBigUInt64BE(0);
+      if (seq === END_OF_REPLAY) return out;
+      out.push([frames[1]!.toString('latin1'), seq, frames[3]!]);
+    }
+  } finally {
+    dealer.close();
+  }
+}

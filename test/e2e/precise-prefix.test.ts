@@ -16,7 +16,7 @@ import { until } from '../helpers/until.js';
 
 const MODEL = 'sim-model';
 
-function config(socketPort: number): string {
+function config_(socketPort: number): string {
   return `plugins:
 - type: token-producer
   parameters: {local: {path: ${JSON.stringify(bundledQwen3Dir())}}}
@@ -42,7 +42,7 @@ const conversation = (n: number) => JSON.stringify({ model: MODEL, max_tokens: 4
 test('e2e precise prefix: routes to the pod whose KV events say it holds the prompt; reset and restart are followed', async () => {
   const port = 20_000 + Math.floor(Math.random() * 12_000); // below the ephemeral range
   const pool = await startSimPool(3, { model: MODEL, kvEvents: { port } });
-  const t = await startTestEpp({ endpoints: pool.servers.map((s) => ({ name: s.name, port: s.port, address: s.address })), config: config(port) });
+  const t = await startTestEpp({ endpoints: pool.servers.map((s) => ({ name: s.name, port: s.port, address: s.address })), config: config_(port) });
   const producer = t.epp.config.plugins.get('precise-prefix-cache-producer') as PrecisePrefixCacheProducer;
   const route = async (body: string) => {
     const s = new Stream(t.client).send(requestHeaders({})).send(requestBody(body));
@@ -103,4 +103,35 @@ test('e2e precise prefix: routes to the pod whose KV events say it holds the pro
     await pool.close();
   }
   assert.equal(producer.subscribedPods, 0, 'every socket closed with the EPP');
+});
+
+test('e2e precise prefix with replaySocketPort: an EPP started after the pods learns what they stored before, from their ROUTER sockets', async () => {
+  const port = 20_000 + Math.floor(Math.random() * 12_000);
+  const pool = await startSimPool(2, { model: MODEL, kvEvents: { port, replayPort: port + 1 } });
+  const hostPort = (i: number) => `${pool.servers[i]!.address}:${pool.servers[i]!.port}`;
+  const warm = async (i: number, body: string) => {
+    const res = await fetch(`http://${hostPort(i)}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    assert.equal(res.status, 200);
+  };
+  // Before any EPP listens: sim-1 stores two prompts (batches 0 and 1).
+  const early = conversation(5);
+  await warm(1, early);
+  await warm(1, conversation(6));
+  const config = config_(port).replace('kvEventsConfig: {podDiscoveryConfig: {socketPort: ' + port + '}}', `kvEventsConfig: {podDiscoveryConfig: {socketPort: ${port}, replaySocketPort: ${port + 1}}}`);
+  const t = await startTestEpp({ endpoints: pool.servers.map((s) => ({ name: s.name, port: s.port, address: s.address })), config });
+  const producer = t.epp.config.plugins.get('precise-prefix-cache-producer') as PrecisePrefixCacheProducer;
+  try {
+    await until(() => producer.subscribedPods === 2, 'subscribed');
+    await new Promise((r) => setTimeout(r, 300));
+    await warm(1, conversation(7)); // batch 2: the first this EPP hears, so it replays 0..1
+    await until(() => producer.ingester.stats.replays === 1 && producer.ingester.replaying === 0 && producer.ingester.stats.batches === 3, 'replayed');
+    const s = new Stream(t.client).send(requestHeaders({})).send(requestBody(early));
+    await s.responses(1);
+    s.cancel();
+    assert.equal(destinationOf(s.received), hostPort(1), 'routed to the pod that stored it before the EPP started');
+    assert.equal(producer.ingester.stats.orphans, 0);
+  } finally {
+    await t.close();
+    await pool.close();
+  }
 });

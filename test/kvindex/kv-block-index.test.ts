@@ -5,6 +5,7 @@ import { Packr } from 'msgpackr';
 import { KvBlockIndex } from '../../src/kvindex/kv-block-index.js';
 import { KvEventIngester } from '../../src/kvindex/ingest.js';
 import { BlockKeyer } from '../../src/kvindex/block-keys.js';
+import { until } from '../helpers/until.js';
 
 const W = { gpu: 1, cpu: 0.8 };
 const index = (o: { size?: number; podCacheSize?: number; now?: () => number } = {}) => new KvBlockIndex({ size: o.size ?? 1000, podCacheSize: o.podCacheSize ?? 10, tierWeights: W, ...(o.now ? { now: o.now } : {}) });
@@ -90,4 +91,55 @@ test('ingestion: the LoRA name, when present, is the model the keys are chained 
   ing.message('a', 'kv@a@base', 0n, batch([['BlockStored', [1], null, [1, 2], 2, null, null, 'sql-lora']]));
   assert.deepEqual(m(ix, keyer.chain('sql-lora', [1, 2]).keys, ['a']), { a: [1, 1] });
   assert.deepEqual(m(ix, keyer.chain('base', [1, 2]).keys, ['a']), { a: [0, 0] });
+});
+
+test('ingestion with replay: a gap, a late join and a failed replay; live messages wait for the replay', async () => {
+  const keyer = new BlockKeyer({ blockSize: 2, hashSeed: '' });
+  const topic = 'kv@a@m';
+  const stored = (hash: number, parent: number | null, tokens: number[]) => batch([['BlockStored', [hash], parent, tokens, 2]]);
+  const history = [stored(1, null, [1, 2]), stored(2, 1, [3, 4]), stored(3, 2, [5, 6]), stored(4, 3, [7, 8])];
+  const keys = keyer.chain('m', [1, 2, 3, 4, 5, 6, 7, 8]).keys;
+  const calls: bigint[] = [];
+  let release: () => void = () => {};
+  const replayer = (_pod: string, from: bigint) => {
+    calls.push(from);
+    return new Promise<[string, bigint, Uint8Array][]>((resolve) => {
+      release = () => resolve(history.slice(Number(from), 3).map((p, i) => [topic, from + BigInt(i), p]));
+    });
+  };
+
+  // A gap: 0, then 3 → batches 1..2 replayed; 3 and the live 4 applied after, in order.
+  const ix = index();
+  const ing = new KvEventIngester(ix, keyer, () => {}, replayer);
+  ing.message('a', topic, 0n, history[0]!);
+  ing.message('a', topic, 3n, history[3]!);
+  ing.message('a', topic, 4n, batch([]));
+  assert.equal(ing.replaying, 1);
+  assert.deepEqual(m(ix, keys, ['a']), { a: [1, 1] }, 'only block 0 until the replay lands');
+  release();
+  await until(() => ing.replaying === 0, 'replay done');
+  assert.deepEqual(calls, [1n]);
+  assert.deepEqual(m(ix, keys, ['a']), { a: [4, 4] });
+  assert.deepEqual([ing.stats.replays, ing.stats.gaps, ing.stats.orphans], [1, 0, 0]);
+
+  // A late join: the first message heard is seq 2 → everything from 0 is fetched.
+  const late = index();
+  const ing2 = new KvEventIngester(late, keyer, () => {}, replayer);
+  ing2.message('a', topic, 3n, history[3]!);
+  release();
+  await until(() => ing2.replaying === 0, 'replay done');
+  assert.deepEqual(calls, [1n, 0n]);
+  assert.deepEqual(m(late, keys, ['a']), { a: [4, 4] }, 'chains stored before this EPP listened are known');
+
+  // A failed replay drops the pod's entries; live messages still apply afterwards.
+  const broken = index();
+  const problems: string[] = [];
+  const ing3 = new KvEventIngester(broken, keyer, (_p, msg) => problems.push(msg), () => Promise.reject(new Error('no ROUTER')));
+  ing3.message('a', topic, 0n, history[0]!);
+  ing3.message('a', topic, 2n, stored(9, null, [5, 6]));
+  await until(() => ing3.replaying === 0, 'replay failed');
+  assert.equal(ing3.stats.replayFailures, 1);
+  assert.match(problems[0]!, /replay from 1 failed \(no ROUTER\); the pod's entries were dropped/);
+  assert.deepEqual(m(broken, keys, ['a']), { a: [0, 0] }, 'block 0 dropped with the failure');
+  assert.deepEqual(m(broken, keyer.chain('m', [5, 6]).keys, ['a']), { a: [1, 1] }, 'the live message applied after');
 });

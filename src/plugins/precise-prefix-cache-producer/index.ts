@@ -19,7 +19,7 @@ import { PREFIX_CACHE_MATCH_KEY, PREFILL_PROFILE, type PrefixMatchInfo } from '.
 import { BlockKeyer } from '../../kvindex/block-keys.js';
 import { KvBlockIndex } from '../../kvindex/kv-block-index.js';
 import { KvEventIngester } from '../../kvindex/ingest.js';
-import { BoundSubscriber, PodSubscribers } from '../../kvindex/subscribers.js';
+import { BoundSubscriber, PodSubscribers, replayFrom } from '../../kvindex/subscribers.js';
 import { parametersSchema, preciseSettings, type PreciseSettings } from './params.js';
 
 export const PRECISE_PREFIX_CACHE_PRODUCER = 'precise-prefix-cache-producer';
@@ -49,6 +49,8 @@ export class PrecisePrefixCacheProducer implements DataProducer, PreRequest, End
   #closed = false;
   /** Endpoint key → its `address:port`, for removals (which arrive by key). */
   readonly #hostPorts = new Map<string, string>();
+  /** `address:port` → address, for the replay socket. */
+  readonly #addresses = new Map<string, string>();
   /** Request id → its block keys, for speculative entries at PreRequest (short-lived). */
   readonly #pending = new Map<string, Float64Array>();
   readonly #now: () => number;
@@ -72,7 +74,16 @@ export class PrecisePrefixCacheProducer implements DataProducer, PreRequest, End
       warnedAt.set(pod, t);
       warn(m);
     };
-    this.ingester = new KvEventIngester(this.index, this.keyer, problem);
+    // Replay from each pod's ROUTER socket (discovery mode with replaySocketPort): its address is known there.
+    const replay =
+      settings.replaySocketPort > 0 && !settings.zmqEndpoint
+        ? (pod: string, from: bigint) => {
+            const address = this.#addresses.get(pod);
+            if (address === undefined) return Promise.reject(new Error('the pod left'));
+            return replayFrom(`tcp://${address.includes(':') ? `[${address}]` : address}:${settings.replaySocketPort}`, from);
+          }
+        : undefined;
+    this.ingester = new KvEventIngester(this.index, this.keyer, problem, replay);
     const onMessage = (pod: string, topic: string, seq: bigint, payload: Uint8Array) => this.ingester.message(pod, topic, seq, payload);
     this.#pods = new PodSubscribers(settings.topicFilter, onMessage, (m) => warn(m));
     if (settings.zmqEndpoint) {
@@ -95,6 +106,7 @@ export class PrecisePrefixCacheProducer implements DataProducer, PreRequest, End
 
   endpointAdded(endpoint: Endpoint): void {
     this.#hostPorts.set(endpoint.key, endpoint.hostPort);
+    this.#addresses.set(endpoint.hostPort, endpoint.metadata.address);
     if (this.settings.zmqEndpoint || !this.settings.discoverPods || this.#closed) return;
     this.#pods.add(endpoint.hostPort, `tcp://${endpoint.metadata.address.includes(':') ? `[${endpoint.metadata.address}]` : endpoint.metadata.address}:${this.settings.socketPort}`);
   }
@@ -103,6 +115,7 @@ export class PrecisePrefixCacheProducer implements DataProducer, PreRequest, End
     const pod = this.#hostPorts.get(key);
     if (pod === undefined) return;
     this.#hostPorts.delete(key);
+    this.#addresses.delete(pod);
     this.#pods.remove(pod);
     this.ingester.forget(pod);
     this.index.clear(pod);
