@@ -177,6 +177,9 @@ export class KvEventPublisher {
    */
   async restart(): Promise<void> {
     await this.#shut();
+    // libzmq ends a closed socket's pipes on its I/O thread; binding the same address again before that
+    // finished has aborted the process (pipe.cpp "term_ack_sent" assertion) now and then under load.
+    await new Promise((r) => setTimeout(r, 100));
     this.#seq = 0;
     this.#pending = [];
     this.#buffer = [];

@@ -100,6 +100,7 @@ test('e2e precise prefix: routes to the pod whose KV events say it holds the pro
     assert.equal(producer.ingester.stats.malformed, 0);
   } finally {
     await t.close();
+    await new Promise((r) => setTimeout(r, 100)); // the EPP's ZMQ pipes end before the pods' (see test/sim/kv-events-wire.ts)
     await pool.close();
   }
   assert.equal(producer.subscribedPods, 0, 'every socket closed with the EPP');
@@ -132,6 +133,7 @@ test('e2e precise prefix with replaySocketPort: an EPP started after the pods le
     assert.equal(producer.ingester.stats.orphans, 0);
   } finally {
     await t.close();
+    await new Promise((r) => setTimeout(r, 100)); // the EPP's ZMQ pipes end before the pods' (see test/sim/kv-events-wire.ts)
     await pool.close();
   }
 });

@@ -135,5 +135,8 @@ export async function replay(endpoint: string, from: bigint): Promise<{ data: Bu
     }
   } finally {
     dealer.close();
+    // Let libzmq end the closed DEALER's pipes before the ROUTER side is closed or rebound (a restart right
+    // after a replay has aborted libzmq 4.3.5 on its pipe.cpp "term_ack_sent" assertion).
+    await new Promise((r) => setTimeout(r, 100));
   }
 }

@@ -29,7 +29,9 @@ async function publishing(options: SimServerOptions = {}): Promise<{ server: Sim
   const sub = new Collector(server.kvEvents!.endpoint);
   await sub.joined(() => server.resetPrefixCache());
   sub.batches.length = 0;
-  return { server, sub, close: async () => (await sub.close(), await server.close()) };
+  // Closing both ends of one ZMQ connection in the same instant has aborted libzmq 4.3.5 (pipe.cpp
+  // "term_ack_sent" assertion): the subscriber's pipes end first.
+  return { server, sub, close: async () => (await sub.close(), await new Promise((r) => setTimeout(r, 100)), await server.close()) };
 }
 
 const stored = (events: WireEvent[]) => events.filter((e) => e.type === 'BlockStored');
