@@ -54,6 +54,9 @@ import { registration as precisePrefixCacheProducer } from './precise-prefix-cac
 import { registration as endpointNotificationSource } from './endpoint-notification-source/index.js';
 import { registration as probabilisticAdmitter } from './probabilistic-admitter/index.js';
 import { registration as dataParallelProfileHandler } from './data-parallel-profile-handler/index.js';
+import { registration as topologyExtractor } from './topology-extractor/index.js';
+import { registration as topologyAffinityFilter } from './topology-affinity-filter/index.js';
+import { registration as topologyAffinityScorer } from './topology-affinity-scorer/index.js';
 import { registration as staticUsageLimitPolicy } from './static-usage-limit-policy/index.js';
 import { registration as priorityHoldbackPolicy } from './priority-holdback-policy/index.js';
 import { registration as softReflectiveCeilingPolicy } from './soft-reflective-ceiling-policy/index.js';
@@ -125,6 +128,9 @@ export function registerInTreePlugins(registry: Registry): Registry {
     endpointNotificationSource,
     probabilisticAdmitter,
     dataParallelProfileHandler,
+    topologyExtractor,
+    topologyAffinityFilter,
+    topologyAffinityScorer,
     staticUsageLimitPolicy,
     priorityHoldbackPolicy,
     softReflectiveCeilingPolicy,

@@ -18,6 +18,7 @@ import {
   DEFAULT_PREFILL_PROFILE,
   decisionType,
   isDisaggDecider,
+  PEER_ENDPOINT_KEY,
   setDisaggHeaders,
   type DisaggDecider,
 } from '../shared/disagg.js';
@@ -114,7 +115,10 @@ export class DisaggProfileHandler implements ProfileHandler, PreRequest, Referen
     for (const [stage, decider] of [[encode, this.deciders.encode], [prefill, this.deciders.prefill]] as const) {
       const profile = profiles.get(stage);
       if (!profile || results.has(stage) || this.#declined(cs).has(stage)) continue;
-      if (decider?.disaggregate(request, decodePick, cs)) return [profile];
+      if (decider?.disaggregate(request, decodePick, cs)) {
+        cs.write(PEER_ENDPOINT_KEY, decodePick); // topology-affinity plugins place the stage near the decode pod
+        return [profile];
+      }
       this.#declined(cs).add(stage);
     }
     this.#record(request, results);

@@ -21,6 +21,8 @@ export const Roles = {
 } as const;
 
 /** Request header naming the prefill pod (`ip:port`) for the decode pod's sidecar. */
+/** Cycle-state key of the endpoint picked by an earlier stage (the decode pick, for the prefill profile's plugins). */
+export const PEER_ENDPOINT_KEY = 'peer-endpoint';
 export const PREFILL_HEADER = 'x-prefiller-host-port';
 /** Request header naming the encode pods (`ip:port,ip:port`). */
 export const ENCODERS_HEADER = 'x-encoder-hosts-ports';
