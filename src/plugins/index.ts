@@ -55,6 +55,8 @@ import { registration as endpointNotificationSource } from './endpoint-notificat
 import { registration as probabilisticAdmitter } from './probabilistic-admitter/index.js';
 import { registration as dataParallelProfileHandler } from './data-parallel-profile-handler/index.js';
 import { registration as topologyExtractor } from './topology-extractor/index.js';
+import { registration as mmEmbeddingsCacheProducer, MM_CACHE_MATCH_KEY } from './mm-embeddings-cache-producer/index.js';
+import { registration as mmEmbeddingsCacheScorer } from './mm-embeddings-cache-scorer/index.js';
 import { registration as topologyAffinityFilter } from './topology-affinity-filter/index.js';
 import { registration as topologyAffinityScorer } from './topology-affinity-scorer/index.js';
 import { registration as staticUsageLimitPolicy } from './static-usage-limit-policy/index.js';
@@ -129,6 +131,8 @@ export function registerInTreePlugins(registry: Registry): Registry {
     probabilisticAdmitter,
     dataParallelProfileHandler,
     topologyExtractor,
+    mmEmbeddingsCacheProducer,
+    mmEmbeddingsCacheScorer,
     topologyAffinityFilter,
     topologyAffinityScorer,
     staticUsageLimitPolicy,
@@ -141,6 +145,7 @@ export function registerInTreePlugins(registry: Registry): Registry {
   registry.registerDefaultProducer(IN_FLIGHT_LOAD_KEY, inflightLoadProducer.type);
   // llm-d creates a token producer (estimate backend) when a plugin needs tokens and none is configured.
   registry.registerDefaultProducer(TOKENIZED_PROMPT_KEY, tokenProducer.type);
+  registry.registerDefaultProducer(MM_CACHE_MATCH_KEY, mmEmbeddingsCacheProducer.type);
   registry.registerDefaultMetricsSource({ sourceType: metricsDataSource.type, mapperType: coreMetricsExtractor.type });
   return registry;
 }
