@@ -65,9 +65,13 @@ test('a slow pod never has two scrapes in flight, and a timeout keeps the last g
   const { collector, changes, metrics } = setup(pod.port);
   try {
     await until(() => metrics().waitingQueueSize === 2, 'a first good scrape');
-    const goodTime = metrics().updateTime;
-    pod.state.handler = () => {}; // never answers
+    pod.state.handler = () => {}; // never answers (a scrape already answered may still land: read the time after)
     await until(() => changes.some((c) => c?.startsWith('timeout')), 'a timeout');
+    const goodTime = metrics().updateTime;
+    const timeouts = () => changes.filter((c) => c?.startsWith('timeout')).length;
+    const seen = pod.state.requests;
+    await until(() => pod.state.requests > seen && timeouts() >= 1, 'another scrape that times out');
+    await new Promise((r) => setTimeout(r, 400)); // past the 300 ms deadline of the scrape in flight
     assert.equal(pod.state.maxInFlight, 1);
     assert.equal(metrics().waitingQueueSize, 2);
     assert.equal(metrics().updateTime, goodTime, 'a failed scrape does not look fresh');
