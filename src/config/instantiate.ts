@@ -5,6 +5,7 @@
 import { isReferencingPlugin, type Plugin, type PluginHandle, type PluginServices } from '../framework/plugin.js';
 import type { Registry } from '../framework/registry.js';
 import { isEndpointLifecycleListener, type EndpointLifecycleListener } from '../framework/endpoint.js';
+import { isAttributeSource } from '../framework/datalayer.js';
 import {
   isFilter,
   isPicker,
@@ -273,7 +274,9 @@ function addDefaultMetricsSource(raw: RawConfig, set: PluginSet, registry: Regis
   const defaults = registry.defaultMetricsSource();
   if (!defaults) return {};
   const mapper = () => set.defaultOf(defaults.mapperType, 'the data layer').name;
-  if (sources.length > 0) return sources[0]!.extractors?.length ? {} : { mapper: mapper() };
+  // Other sources (attribute sources such as a GPU exporter) do not replace the metrics source (llm-d's rule).
+  const metrics = sources.find((s) => !isAttributeSource(set.byName.get(s.pluginRef)!));
+  if (metrics) return metrics.extractors?.length ? {} : { mapper: mapper() };
   if (raw.dataLayer?.injectDefaults === false) return {};
   return { source: set.defaultOf(defaults.sourceType, 'the data layer').name, mapper: mapper() };
 }

@@ -9,10 +9,11 @@ import { endpointKey, isEndpointDiscovery, type DiscoverySink, type EndpointDisc
 import type { LoadedConfig } from '../config/instantiate.js';
 import { pluginOf } from '../config/plugin-ref.js';
 import type { LoadLedger } from '../framework/endpoint.js';
-import { isMetricsMapper, isMetricsSource } from '../framework/datalayer.js';
+import { isAttributeExtractor, isAttributeSource, isMetricsMapper, isMetricsSource, type AttributeExtractor, type AttributeSource } from '../framework/datalayer.js';
 import { ConfigError } from '../errors.js';
 import { EndpointStore } from './endpoint-store.js';
-import { MetricsCollector, type CollectorOptions, type ScrapeObserver } from './collector.js';
+import { DEFAULT_COLLECTOR_OPTIONS, MetricsCollector, type CollectorOptions, type ScrapeObserver } from './collector.js';
+import { AttributeCollector } from './attribute-collector.js';
 import { isStale, staleReason, unroutable } from './staleness.js';
 
 export interface DataLayerOptions {
@@ -43,19 +44,45 @@ export interface DataLayer {
 }
 
 
-/** The collector settings the config asks for, or undefined when it asks for no metrics collection. */
-function collectorSettings(config: LoadedConfig): Pick<CollectorOptions, 'scheme' | 'path' | 'nameFilter' | 'insecureSkipVerify' | 'mapping'> | undefined {
+type SourceEntry = NonNullable<NonNullable<LoadedConfig['raw']['dataLayer']>['sources']>[number];
+
+/** The configured data sources with their config paths (`dataLayer.sources` or the older `data.sources`). */
+function sourceEntries(config: LoadedConfig): { section: string; entries: readonly SourceEntry[] } {
   const section = config.raw.dataLayer?.sources ? 'dataLayer' : 'data';
-  const first = (config.raw.dataLayer?.sources ?? config.raw.data?.sources ?? [])[0];
+  return { section, entries: config.raw.dataLayer?.sources ?? config.raw.data?.sources ?? [] };
+}
+
+/**
+ * The collector settings the config asks for, or undefined when it asks for no metrics collection. The
+ * metrics source is the configured one, wherever it is in the list, or the injected default.
+ */
+function collectorSettings(config: LoadedConfig): Pick<CollectorOptions, 'scheme' | 'path' | 'nameFilter' | 'insecureSkipVerify' | 'mapping'> | undefined {
+  const { section, entries } = sourceEntries(config);
+  const index = entries.findIndex((s) => !isAttributeSource(config.plugins.get(s.pluginRef)!));
+  const entry = entries[index];
   const injected = config.defaultMetricsSource;
-  const sourceRef = first?.pluginRef ?? injected.source;
+  const sourceRef = entry?.pluginRef ?? injected.source;
   if (sourceRef === undefined) return undefined;
-  const source = pluginOf(config, sourceRef, first ? `${section}.sources[0].pluginRef` : '(default data source)', isMetricsSource, 'a metrics data source');
-  const mapperRef = first?.extractors?.[0]?.pluginRef ?? injected.mapper;
-  if (mapperRef === undefined) throw new ConfigError(`${section}.sources[0].extractors`, 'a metrics data source needs an extractor, and no default one is registered');
-  const mapperPath = first?.extractors?.[0] ? `${section}.sources[0].extractors[0].pluginRef` : '(default extractor)';
+  const at = `${section}.sources[${index}]`;
+  const source = pluginOf(config, sourceRef, entry ? `${at}.pluginRef` : '(default data source)', isMetricsSource, 'a metrics data source');
+  const mapperRef = entry?.extractors?.[0]?.pluginRef ?? injected.mapper;
+  if (mapperRef === undefined) throw new ConfigError(`${at}.extractors`, 'a metrics data source needs an extractor, and no default one is registered');
+  const mapperPath = entry?.extractors?.[0] ? `${at}.extractors[0].pluginRef` : '(default extractor)';
   const mapping = pluginOf(config, mapperRef, mapperPath, isMetricsMapper, 'a metrics extractor');
   return { scheme: source.scheme, path: source.path, nameFilter: source.nameFilter ?? true, insecureSkipVerify: source.insecureSkipVerify, mapping };
+}
+
+/** Each configured attribute source (a GPU exporter, say) with its extractors. */
+function attributeSources(config: LoadedConfig): { source: AttributeSource; extractors: AttributeExtractor[] }[] {
+  const { section, entries } = sourceEntries(config);
+  return entries.flatMap((entry, i) => {
+    const source = config.plugins.get(entry.pluginRef)!;
+    if (!isAttributeSource(source)) return [];
+    const at = `${section}.sources[${i}]`;
+    if (!entry.extractors?.length) throw new ConfigError(`${at}.extractors`, `data source "${source.name}" (${source.type}) needs an extractor to turn its page into attributes`);
+    const extractors = entry.extractors.map((x, j) => pluginOf(config, x.pluginRef, `${at}.extractors[${j}].pluginRef`, isAttributeExtractor, `an extractor for ${source.type}`));
+    return [{ source, extractors }];
+  });
 }
 
 export async function startDataLayer(config: LoadedConfig, options: DataLayerOptions): Promise<DataLayer> {
@@ -71,7 +98,24 @@ export async function startDataLayer(config: LoadedConfig, options: DataLayerOpt
         onStateChange: (key, problem) => (problem ? options.log?.warn(`metrics scrape of ${key} failing: ${problem}`) : options.log?.info(`metrics scrape of ${key} healthy again`)),
       })
     : undefined;
-  const sync = () => collector?.sync(store.snapshot().endpoints);
+  const attributeCollectors = attributeSources(config).map(
+    ({ source, extractors }) =>
+      new AttributeCollector(store, {
+        source,
+        extractors,
+        baseIntervalMs: options.refreshMs,
+        timeoutMs: DEFAULT_COLLECTOR_OPTIONS.timeoutMs,
+        maxPageBytes: DEFAULT_COLLECTOR_OPTIONS.maxPageBytes,
+        stalenessMs: options.stalenessMs,
+        now,
+        onStateChange: (key, problem) => (problem ? options.log?.warn(`${source.name} read of ${key} failing: ${problem}`) : options.log?.info(`${source.name} read of ${key} healthy again`)),
+      }),
+  );
+  const sync = () => {
+    const endpoints = store.snapshot().endpoints;
+    collector?.sync(endpoints);
+    for (const c of attributeCollectors) c.sync(endpoints);
+  };
   // Pods coming and going are worth a line at the default level: they change where traffic can go.
   const known = new Map<string, string>();
   const sink: DiscoverySink = {
@@ -105,6 +149,7 @@ export async function startDataLayer(config: LoadedConfig, options: DataLayerOpt
     close: async () => {
       await discovery?.stop();
       await collector?.close();
+      for (const c of attributeCollectors) await c.close();
     },
   };
 }

@@ -12,6 +12,7 @@ import type { ExtractedMetrics } from './extract.js';
 const sameMetadata = (a: EndpointMetadata, b: EndpointMetadata) =>
   a.address === b.address &&
   a.port === b.port &&
+  a.nodeAddress === b.nodeAddress &&
   Object.keys(a.labels).length === Object.keys(b.labels).length &&
   Object.entries(a.labels).every(([k, v]) => b.labels[k] === v);
 
@@ -107,6 +108,21 @@ export class EndpointStore implements DiscoverySink {
     });
     this.#endpoints.set(key, Object.freeze({ ...e, metrics }));
     this.#ledger.scraped(key, updateTime); // dispatches before this scrape are now in its figures
+    this.#changed();
+  }
+
+  /**
+   * Writes attributes (`values`) and drops others (`remove`) of an endpoint. The attribute map is replaced,
+   * not changed in place, so snapshots already taken keep theirs and workers see that it changed.
+   */
+  putAttributes(key: string, values: ReadonlyMap<string, unknown>, remove: readonly string[] = []): void {
+    const e = this.#endpoints.get(key);
+    if (!e) return;
+    if (values.size === 0 && !remove.some((k) => e.attributes.has(k))) return;
+    const attributes = new Map(e.attributes);
+    for (const k of remove) attributes.delete(k);
+    for (const [k, v] of values) attributes.set(k, v);
+    this.#endpoints.set(key, Object.freeze({ ...e, attributes }));
     this.#changed();
   }
 

@@ -5,6 +5,7 @@
  * the collector. Defaults come through the registry (`Registry.registerDefaultMetricsSource`).
  */
 import type { Plugin } from './plugin.js';
+import type { EndpointMetadata } from './endpoint.js';
 
 /** A series selector: `name` or `name{label="value",…}`; a series matches when every listed label has its value. */
 export interface MetricSelector {
@@ -51,4 +52,51 @@ export function isMetricsSource(p: Plugin): p is MetricsSource {
 export function isMetricsMapper(p: Plugin): p is MetricsMapper {
   const m = p as Partial<MetricsMapper>;
   return m.engines instanceof Map && typeof m.engineLabelKey === 'string' && typeof m.defaultEngine === 'string';
+}
+
+/** One sample of a Prometheus page, as an attribute extractor reads it. */
+export interface PageSample {
+  readonly name: string;
+  readonly labels: ReadonlyMap<string, string>;
+  readonly value: number;
+}
+
+/**
+ * A data source besides the metrics page: another Prometheus page per endpoint (a GPU exporter, say), on
+ * its own port, read on its own interval, whose samples go to the attribute extractors wired to it.
+ */
+export interface AttributeSource extends Plugin {
+  readonly attributePage: {
+    readonly scheme: 'http' | 'https';
+    readonly path: string;
+    readonly port: number;
+    readonly insecureSkipVerify: boolean;
+    /** Read the page at the endpoint's node address (a DaemonSet exporter) instead of its own. */
+    readonly useNodeAddress: boolean;
+    /** Asked-for period; the data layer rounds it to a multiple of its refresh interval. Undefined: every tick. */
+    readonly intervalMs: number | undefined;
+  };
+}
+
+/** Turns an attribute source's page into endpoint attributes. */
+export interface AttributeExtractor extends Plugin {
+  /** The metric names it reads (only those lines of a page are parsed). */
+  readonly metricNames: readonly string[];
+  /** The attribute keys it writes (see `attributeKey`). */
+  readonly produces: readonly string[];
+  /** The endpoint's attributes from the page's samples of `metricNames`; throws when the page lacks them. */
+  extractAttributes(samples: readonly PageSample[], endpoint: EndpointMetadata): ReadonlyMap<string, unknown>;
+}
+
+/** The key of an attribute in `Endpoint.attributes`: llm-d's (attribute, producer) pair as `attribute/producer`. */
+export const attributeKey = (attribute: string, producer: string): string => (producer === '' ? attribute : `${attribute}/${producer}`);
+
+export function isAttributeSource(p: Plugin): p is AttributeSource {
+  const page = (p as Partial<AttributeSource>).attributePage;
+  return typeof page === 'object' && page !== null && typeof page.port === 'number';
+}
+
+export function isAttributeExtractor(p: Plugin): p is AttributeExtractor {
+  const x = p as Partial<AttributeExtractor>;
+  return typeof x.extractAttributes === 'function' && Array.isArray(x.metricNames);
 }

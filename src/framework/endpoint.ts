@@ -11,6 +11,8 @@ export interface EndpointMetadata {
   readonly address: string;
   readonly port: number;
   readonly labels: Readonly<Record<string, string>>;
+  /** The address of the node the pod runs on (Kubernetes `status.hostIP`), when discovery knows it. */
+  readonly nodeAddress?: string;
 }
 
 export interface EndpointMetrics {

@@ -57,6 +57,10 @@ import { registration as dataParallelProfileHandler } from './data-parallel-prof
 import { registration as topologyExtractor } from './topology-extractor/index.js';
 import { registration as mmEmbeddingsCacheProducer, MM_CACHE_MATCH_KEY } from './mm-embeddings-cache-producer/index.js';
 import { registration as mmEmbeddingsCacheScorer } from './mm-embeddings-cache-scorer/index.js';
+import { registration as dcgmDataSource } from './dcgm-data-source/index.js';
+import { registration as dcgmExtractor } from './dcgm-extractor/index.js';
+import { registration as endpointAttributeFilter } from './endpoint-attribute-filter/index.js';
+import { registration as endpointAttributeScorer } from './endpoint-attribute-scorer/index.js';
 import { registration as topologyAffinityFilter } from './topology-affinity-filter/index.js';
 import { registration as topologyAffinityScorer } from './topology-affinity-scorer/index.js';
 import { registration as staticUsageLimitPolicy } from './static-usage-limit-policy/index.js';
@@ -133,6 +137,10 @@ export function registerInTreePlugins(registry: Registry): Registry {
     topologyExtractor,
     mmEmbeddingsCacheProducer,
     mmEmbeddingsCacheScorer,
+    dcgmDataSource,
+    dcgmExtractor,
+    endpointAttributeFilter,
+    endpointAttributeScorer,
     topologyAffinityFilter,
     topologyAffinityScorer,
     staticUsageLimitPolicy,

@@ -260,6 +260,61 @@ schedulingProfiles:
     weight: 10
   - pluginRef: active-request-scorer
 `,
+  'llm-d sim-epp-gpu-config (dcgm source, endpoint-attribute filter and scorer)': `# Sample EPP configuration: GPU utilization-aware routing
+# Routes requests to pods with lower GPU utilization, filtering out overloaded endpoints.
+apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: dcgm-data-source
+  name: dcgm-source
+  parameters:
+    port: 9400
+    interval: "1s"
+- type: dcgm-extractor
+  name: dcgm-extractor
+- type: endpoint-attribute-filter
+  name: gpu-utilization-filter
+  parameters:
+    attribute: "GPUUtilization"
+    producer: "dcgm-extractor"
+    onMissing: "Pass"
+    fallbackOnEmpty: true
+    algorithm:
+      type: "threshold"
+      threshold:
+        operator: "LessThanOrEqual"
+        value: 0.90
+- type: endpoint-attribute-scorer
+  name: gpu-utilization-scorer
+  parameters:
+    attributeKey: "GPUUtilization"
+    producer: "dcgm-extractor"
+    algorithm:
+      type: "linear_lower_is_better"
+      normalization:
+        fixedRange:
+          min: 0.0
+          max: 1.0
+- type: kv-cache-utilization-scorer
+- type: max-score-picker
+- type: single-profile-handler
+- type: decode-filter
+dataLayer:
+  sources:
+  - pluginRef: dcgm-source
+    extractors:
+    - pluginRef: dcgm-extractor
+schedulingProfiles:
+- name: default
+  plugins:
+  - pluginRef: decode-filter
+  - pluginRef: gpu-utilization-filter
+  - pluginRef: gpu-utilization-scorer
+    weight: 2.0
+  - pluginRef: kv-cache-utilization-scorer
+    weight: 1.0
+  - pluginRef: max-score-picker
+`,
   'GIE v1 chart default': `apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig
 plugins:

@@ -76,12 +76,19 @@ dataLayer:
   const none = await startDataLayer(load('plugins: [{type: queue-scorer}]\ndataLayer: {injectDefaults: false}\n'), { tracker: new LoadTracker(), refreshMs: 10, stalenessMs: 2000 });
   assert.equal(none.collector, undefined);
   await none.close();
+  // A GPU exporter source alone does not replace the pods' metrics source (llm-d injects it beside), unless opted out.
+  const gpu = 'plugins: [{type: dcgm-data-source}, {type: dcgm-extractor}]\ndataLayer:\n  sources: [{pluginRef: dcgm-data-source, extractors: [{pluginRef: dcgm-extractor}]}]\n';
+  assert.deepEqual(load(gpu).defaultMetricsSource, { source: 'metrics-data-source', mapper: 'core-metrics-extractor' });
+  assert.deepEqual(load(`${gpu}  injectDefaults: false\n`).defaultMetricsSource, {});
 });
 
 test('refs to plugins of the wrong kind are config errors naming the path', async () => {
   const cases: [string, string][] = [
     ['plugins: [{type: queue-scorer}]\ndataLayer: {discovery: {pluginRef: queue-scorer}}\n', 'dataLayer.discovery.pluginRef: plugin "queue-scorer" (queue-scorer) is not an endpoint discovery plugin'],
     ['plugins: [{type: queue-scorer}]\ndataLayer: {sources: [{pluginRef: queue-scorer}]}\n', 'dataLayer.sources[0].pluginRef: plugin "queue-scorer" (queue-scorer) is not a metrics data source'],
+    ['plugins: [{type: dcgm-data-source}, {type: metrics-data-source}]\ndataLayer: {sources: [{pluginRef: dcgm-data-source}, {pluginRef: metrics-data-source}]}\n', 'dataLayer.sources[0].extractors: data source "dcgm-data-source" (dcgm-data-source) needs an extractor to turn its page into attributes'],
+    ['plugins: [{type: dcgm-data-source}, {type: core-metrics-extractor}]\ndataLayer: {sources: [{pluginRef: dcgm-data-source, extractors: [{pluginRef: core-metrics-extractor}]}]}\n', 'dataLayer.sources[0].extractors[0].pluginRef: plugin "core-metrics-extractor" (core-metrics-extractor) is not an extractor for dcgm-data-source'],
+    ['plugins: [{type: dcgm-extractor}, {type: metrics-data-source}]\ndataLayer: {sources: [{pluginRef: metrics-data-source, extractors: [{pluginRef: dcgm-extractor}]}]}\n', 'dataLayer.sources[0].extractors[0].pluginRef: plugin "dcgm-extractor" (dcgm-extractor) is not a metrics extractor'],
   ];
   for (const [text, message] of cases) {
     await assert.rejects(startDataLayer(load(text), { tracker: new LoadTracker(), refreshMs: 10, stalenessMs: 2000 }), (e: unknown) => e instanceof ConfigError && e.message === message, message);

@@ -56,7 +56,11 @@ export async function startTestEpp(o: { endpoints: readonly { name: string; port
   const endpointsFile = join(dir, 'endpoints.yaml');
   writeFileSync(endpointsFile, `endpoints: [${o.endpoints.map((e) => `{name: ${e.name}, address: ${e.address ?? '127.0.0.1'}, port: ${e.port}${e.labels ? `, labels: ${JSON.stringify(e.labels)}` : ''}}`).join(', ')}]\n`);
   const discovery = `plugins:\n- type: file-discovery\n  parameters: {path: ${JSON.stringify(endpointsFile)}}\n`;
-  const config = `${(o.config ?? DEFAULT_CONFIG_TEXT).replace(/^plugins:\n/m, discovery)}\ndataLayer:\n  discovery: {pluginRef: file-discovery}\n`;
+  const withDiscovery = (o.config ?? DEFAULT_CONFIG_TEXT).replace(/^plugins:\n/m, discovery);
+  // A config with its own dataLayer section (sources) gets the discovery reference inside it.
+  const config = /^dataLayer:\n/m.test(withDiscovery)
+    ? withDiscovery.replace(/^dataLayer:\n/m, 'dataLayer:\n  discovery: {pluginRef: file-discovery}\n')
+    : `${withDiscovery}\ndataLayer:\n  discovery: {pluginRef: file-discovery}\n`;
   const args = ['--config-text', config, '--secure-serving=false', '--grpc-port=0', '--grpc-health-port=0', '--metrics-port=0', '--refresh-metrics-interval=10ms'];
   const resourcesFile = o.resources ? join(dir, 'resources.yaml') : undefined;
   if (resourcesFile) {

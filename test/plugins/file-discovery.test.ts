@@ -41,6 +41,12 @@ test('entries: good ones load, bad ones are skipped with a reason naming them', 
       skipped: [],
     },
     {
+      name: 'nodeAddress',
+      text: 'endpoints:\n- {name: n, address: 10.0.0.1, port: 80, nodeAddress: 192.168.0.9}\n- {name: m, address: 10.0.0.2, port: 80, nodeAddress: 7}\n',
+      endpoints: ['default/n 10.0.0.1:80 node 192.168.0.9'],
+      skipped: ['endpoints[1] ("m"): nodeAddress must be a non-empty string'],
+    },
+    {
       name: 'bad entries',
       text: 'endpoints:\n- {name: ok, address: 10.0.0.1, port: 80}\n- {address: 10.0.0.2, port: 80}\n- {name: noaddr, port: 80}\n- {name: badport, address: 10.0.0.3, port: abc}\n- {name: big, address: 10.0.0.4, port: 70000}\n- {name: ok, address: 10.0.0.5, port: 81}\n- 42\n- {name: lab, address: 10.0.0.6, port: 1, labels: {a: 1}}\n',
       endpoints: ['default/ok 10.0.0.1:80'],
@@ -57,7 +63,7 @@ test('entries: good ones load, bad ones are skipped with a reason naming them', 
   ];
   for (const c of cases) {
     const got = parseEndpointsFile(c.text, 'default');
-    assert.deepEqual(got.endpoints.map((e) => `${e.namespace}/${e.name} ${e.address}:${e.port}`), c.endpoints, c.name);
+    assert.deepEqual(got.endpoints.map((e) => `${e.namespace}/${e.name} ${e.address}:${e.port}${e.nodeAddress ? ` node ${e.nodeAddress}` : ''}`), c.endpoints, c.name);
     assert.deepEqual(got.skipped, c.skipped, c.name);
   }
 });

@@ -58,6 +58,13 @@ test('endpointsOf: one endpoint per target port, ranked, honouring the active-po
   }
 });
 
+test('endpointsOf: the node address is the pod\'s hostIP (for DaemonSet exporters such as DCGM), absent when unknown', () => {
+  const withHost = pod('p', { ip: '10.0.0.1' }) as { status: Record<string, unknown> };
+  withHost.status['hostIP'] = '192.168.1.7';
+  assert.deepEqual(endpointsOf(withHost as never, [8000, 8001]).map((e) => e.nodeAddress), ['192.168.1.7', '192.168.1.7']);
+  assert.equal('nodeAddress' in endpointsOf(pod('p', { ip: '10.0.0.1' }) as never, [8000])[0]!, false);
+});
+
 test('targetFrom: exactly one mode, flags named when they are the source', () => {
   assert.deepEqual(targetFrom({ poolName: 'p', poolNamespace: 'ml' }), { mode: 'pool', namespace: 'ml', poolName: 'p', poolGroup: 'inference.networking.k8s.io' });
   const s = targetFrom({ endpointSelector: 'app=vllm', endpointTargetPorts: '8000,8001', poolNamespace: 'ml' });

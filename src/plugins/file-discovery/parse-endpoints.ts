@@ -1,5 +1,5 @@
 /**
- * The endpoints file: `endpoints: [{name, namespace?, address, port, labels?}]`, YAML or JSON (JSON is
+ * The endpoints file: `endpoints: [{name, namespace?, address, port, labels?, nodeAddress?}]`, YAML or JSON (JSON is
  * YAML). A bad entry is skipped with a reason naming it; a file that is not such a document is an error.
  */
 import { parse } from 'yaml';
@@ -27,7 +27,9 @@ function entry(raw: unknown, i: number, defaultNamespace: string): EndpointMetad
   if (typeof namespace !== 'string' || namespace === '') return `${label}: namespace must be a string`;
   const labels = raw['labels'] ?? {};
   if (!isObject(labels) || !Object.values(labels).every((v) => typeof v === 'string')) return `${label}: labels must map strings to strings`;
-  return { name: raw['name'], namespace, address: raw['address'], port, labels: labels as Record<string, string> };
+  const nodeAddress = raw['nodeAddress'];
+  if (nodeAddress !== undefined && (typeof nodeAddress !== 'string' || nodeAddress === '')) return `${label}: nodeAddress must be a non-empty string`;
+  return { name: raw['name'], namespace, address: raw['address'], port, labels: labels as Record<string, string>, ...(nodeAddress ? { nodeAddress } : {}) };
 }
 
 /** Throws when the text is not an endpoints document; bad entries are only skipped. */

@@ -52,6 +52,7 @@ export interface PodObject extends KubeObject {
   status?: {
     phase?: string;
     podIP?: string;
+    hostIP?: string;
     conditions?: { type?: string; status?: string }[];
   };
 }
@@ -84,7 +85,9 @@ export function endpointsOf(pod: PodObject, targetPorts: readonly number[]): End
   const labels = { ...(pod.metadata?.labels ?? {}) };
   const out: EndpointMetadata[] = [];
   targetPorts.forEach((port, rank) => {
-    if (active.has(port)) out.push({ name: `${name}-rank-${rank}`, namespace, address: pod.status!.podIP!, port, labels });
+    if (!active.has(port)) return;
+    const hostIP = pod.status!.hostIP;
+    out.push({ name: `${name}-rank-${rank}`, namespace, address: pod.status!.podIP!, port, labels, ...(hostIP ? { nodeAddress: hostIP } : {}) });
   });
   return out;
 }
