@@ -106,7 +106,10 @@ export class EndpointStore implements DiscoverySink {
       cacheNumBlocks: scraped.cacheNumBlocks ?? m.cacheNumBlocks,
       updateTime,
     });
-    this.#endpoints.set(key, Object.freeze({ ...e, metrics }));
+    // Custom series become attributes; a new map only when a value changed (see putAttributes).
+    const changed = scraped.attributes !== undefined && [...scraped.attributes].some(([k, v]) => e.attributes.get(k) !== v);
+    const attributes = changed ? new Map([...e.attributes, ...scraped.attributes!]) : e.attributes;
+    this.#endpoints.set(key, Object.freeze({ ...e, metrics, attributes }));
     this.#ledger.scraped(key, updateTime); // dispatches before this scrape are now in its figures
     this.#changed();
   }

@@ -15,6 +15,8 @@ export interface ExtractedMetrics {
   maxActiveModels?: number;
   cacheBlockSize?: number;
   cacheNumBlocks?: number;
+  /** Custom series (`EngineMapping.custom`) by attribute key. */
+  attributes?: Map<string, number>;
   /** What was missing or unusable, by series; empty when the page was complete. */
   problems: string[];
 }
@@ -44,6 +46,7 @@ export class MetricsExtractor {
     for (const [, sels] of this.#numeric) for (const sel of sels) names.add(sel.name);
     if (mapping.loraInfo) names.add(mapping.loraInfo.name);
     if (mapping.cacheInfo) names.add(mapping.cacheInfo.selector.name);
+    for (const c of mapping.custom ?? []) names.add(c.selector.name);
     this.#names = new SampleNames(names);
     this.sampleNames = [...names];
   }
@@ -54,7 +57,7 @@ export class MetricsExtractor {
     const out: ExtractedMetrics = { problems: [] };
     const rank = new Map<NumericField, number>();
     let loraStamp = -Infinity;
-    const { loraInfo, cacheInfo } = this.mapping;
+    const { loraInfo, cacheInfo, custom } = this.mapping;
     scanSamples(
       page,
       this.#names,
@@ -83,6 +86,14 @@ export class MetricsExtractor {
           if (Number.isFinite(block) && block > 0) out.cacheBlockSize = block;
           if (Number.isFinite(blocks) && blocks > 0) out.cacheNumBlocks = blocks;
         }
+        // The first matching sample of a custom series is its value (llm-d reads the latest; pages carry no timestamps).
+        if (custom) {
+          for (const c of custom) {
+            if (sample.name !== c.selector.name || !matches(c.selector, sample) || out.attributes?.has(c.key)) continue;
+            if (Number.isFinite(sample.value)) (out.attributes ??= new Map()).set(c.key, sample.value);
+            else out.problems.push(`${describe(c.selector)}: value ${sample.value} is not a finite number`);
+          }
+        }
       },
       (name, line) => out.problems.push(`${name}: malformed line "${line}"`),
     );
@@ -90,6 +101,9 @@ export class MetricsExtractor {
       if (out[field] === undefined && !out.problems.some((p) => sels.some((s) => p.startsWith(describe(s))))) {
         out.problems.push(`${sels.map(describe).join(' or ')}: missing`);
       }
+    }
+    for (const c of custom ?? []) {
+      if (!out.attributes?.has(c.key) && !out.problems.some((p) => p.startsWith(describe(c.selector)))) out.problems.push(`${describe(c.selector)}: missing`);
     }
     return out;
   }

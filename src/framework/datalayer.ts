@@ -23,6 +23,8 @@ export interface EngineMapping {
   readonly cacheInfo?: { readonly selector: MetricSelector; readonly blockSizeLabel: string; readonly numBlocksLabel: string };
   readonly blockSize?: MetricSelector;
   readonly numBlocks?: MetricSelector;
+  /** Further series published as numeric endpoint attributes (llm-d's `customMetrics`), keyed as `attributeKey`. */
+  readonly custom?: readonly { readonly key: string; readonly selector: MetricSelector }[];
 }
 
 /** Engine mappings by engine name, the pod label that names a pod's engine, and the engine of unlabelled pods. */

@@ -315,6 +315,43 @@ schedulingProfiles:
     weight: 1.0
   - pluginRef: max-score-picker
 `,
+  'llm-d core-metrics-extractor customMetrics + endpoint-attribute-scorer (README examples)': `apiVersion: llm-d.ai/v1alpha1
+kind: EndpointPickerConfig
+plugins:
+- type: core-metrics-extractor
+  parameters:
+    engineConfigs:
+      - name: "my-custom-engine"
+        queuedRequestsSpec: "custom_queue_size{status=waiting}"
+        runningRequestsSpec: "custom_running_size"
+        kvUsageSpec: "custom_cache_utilization"
+        customMetrics:
+          - attributeKey: "custom.queue_depth"
+            metricSpec: "custom_queue_depth{tier=gold}"
+- type: endpoint-attribute-scorer
+  name: queue-depth-attribute
+  parameters:
+    attributeKey: "custom.queue_depth"
+    algorithm:
+      type: "linear_lower_is_better"
+- type: endpoint-attribute-filter
+  name: drop-loaded-endpoints
+  parameters:
+    attribute: "num_requests_running"
+    onMissing: "Pass"
+    fallbackOnEmpty: true
+    algorithm:
+      type: "threshold"
+      threshold:
+        operator: "LessThan"
+        value: 10
+schedulingProfiles:
+  - name: default
+    plugins:
+      - pluginRef: drop-loaded-endpoints
+      - pluginRef: queue-depth-attribute
+        weight: 1
+`,
   'GIE v1 chart default': `apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig
 plugins:
@@ -371,6 +408,7 @@ schedulingProfiles:
 test('configs written for llm-d-router and GIE load unmodified and route', async () => {
   for (const [label, text] of Object.entries(FOREIGN)) {
     const warnings = await routeOnce(text, label);
+    if (/dcgm|customMetrics/.test(label)) assert.deepEqual(warnings, [], label);
     if (label.startsWith('older llm-d')) {
       assert.ok(warnings.some((w) => /pd-profile-handler is deprecated/.test(w)), `${label}: ${warnings.join(' | ')}`);
     }

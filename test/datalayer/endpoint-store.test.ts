@@ -35,6 +35,23 @@ test('a scrape missing a figure keeps the last good value; the update time still
   assert.deepEqual([m.waitingQueueSize, m.runningRequestsSize, m.kvCacheUsage, m.updateTime], [3, 5, 0.4, 2000]);
 });
 
+test('custom-metric attributes from a scrape: a new attribute map only when a value changed', () => {
+  const store = new EndpointStore(new LoadTracker());
+  store.upsert(meta('a'));
+  const attrs = () => store.get('ns/a')!.attributes;
+  const empty = attrs();
+  store.updateMetrics('ns/a', { problems: [], attributes: new Map([['t/core-metrics-extractor', 60]]) }, 1000);
+  const first = attrs();
+  assert.notEqual(first, empty);
+  assert.equal(first.get('t/core-metrics-extractor'), 60);
+  store.updateMetrics('ns/a', { problems: [], attributes: new Map([['t/core-metrics-extractor', 60]]) }, 2000);
+  assert.equal(attrs(), first, 'same value: same map (workers need not be sent it again)');
+  store.updateMetrics('ns/a', { problems: [] }, 3000);
+  assert.equal(attrs().get('t/core-metrics-extractor'), 60, 'a scrape without it keeps the last value');
+  store.updateMetrics('ns/a', { problems: [], attributes: new Map([['t/core-metrics-extractor', 70]]) }, 4000);
+  assert.deepEqual([attrs() !== first, attrs().get('t/core-metrics-extractor'), first.get('t/core-metrics-extractor')], [true, 70, 60]);
+});
+
 test('deleting an endpoint tells the listeners and drops it; a late scrape for it is ignored', () => {
   const removed: string[] = [];
   const store = new EndpointStore(new LoadTracker(), [{ endpointRemoved: (k) => removed.push(k) }]);

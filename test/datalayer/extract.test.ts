@@ -91,3 +91,24 @@ test('selectors: name and label matchers; bad ones are ConfigErrors', () => {
     assert.throws(() => parseSelector(bad, 'engineConfigs[0].queuedRequestsSpec'), (e: unknown) => e instanceof ConfigError && e.path === 'engineConfigs[0].queuedRequestsSpec', bad);
   }
 });
+
+test('customMetrics: each series becomes a numeric attribute of core-metrics-extractor; missing or NaN is a problem', async () => {
+  const { compileEngines } = await import('../../src/plugins/core-metrics-extractor/engines.js');
+  const engines = compileEngines([
+    { name: 'custom', queuedRequestsSpec: 'q', runningRequestsSpec: 'r', kvUsageSpec: 'kv', customMetrics: [{ attributeKey: 'custom.queue_depth', metricSpec: 'depth{tier=gold}' }, { attributeKey: 'temp', metricSpec: 'gpu_temp' }] },
+  ]);
+  const x = new MetricsExtractor(engines.get('custom')!);
+  const cases: { name: string; page: string; attributes: [string, number][]; problems: string[] }[] = [
+    { name: 'both present; the label matcher picks the series; the first match wins', page: 'q 1\nr 2\nkv 0.5\ndepth{tier="silver"} 9\ndepth{tier="gold"} 4\ndepth{tier="gold"} 5\ngpu_temp 61\n', attributes: [['custom.queue_depth/core-metrics-extractor', 4], ['temp/core-metrics-extractor', 61]], problems: [] },
+    { name: 'one missing', page: 'q 1\nr 2\nkv 0.5\ngpu_temp 60\n', attributes: [['temp/core-metrics-extractor', 60]], problems: ['depth{tier="gold"}: missing'] },
+    { name: 'NaN', page: 'q 1\nr 2\nkv 0.5\ndepth{tier="gold"} 3\ngpu_temp NaN\n', attributes: [['custom.queue_depth/core-metrics-extractor', 3]], problems: ['gpu_temp: value NaN is not a finite number'] },
+  ];
+  for (const c of cases) {
+    const m = x.extract(c.page);
+    assert.deepEqual([...(m.attributes ?? [])], c.attributes, c.name);
+    assert.deepEqual(m.problems, c.problems, c.name);
+  }
+  assert.ok(x.sampleNames.includes('depth') && x.sampleNames.includes('gpu_temp'), 'the name[] filter asks for them');
+  assert.throws(() => compileEngines([{ name: 'e', customMetrics: [{ attributeKey: 'a', metricSpec: 'bad{' }] }]), /customMetrics\[0\]\.metricSpec/);
+  assert.throws(() => compileEngines([{ name: 'e', customMetrics: [{ attributeKey: '', metricSpec: 'x' }] }]), /customMetrics\[0\]\.attributeKey: must not be empty/);
+});

@@ -6,6 +6,8 @@
 import { ConfigError } from '../../errors.js';
 import type { EngineMapping, MetricsMapping } from '../../framework/datalayer.js';
 import { parseSelector } from './metric-selector.js';
+import { attributeKey } from '../../framework/datalayer.js';
+import { DEFAULT_ATTRIBUTE_PRODUCER as METRICS_ATTRIBUTE_PRODUCER } from '../shared/endpoint-attribute.js';
 
 export const ENGINE_LABEL_KEY = 'inference.networking.k8s.io/engine-type';
 export const DEFAULT_ENGINE = 'vllm';
@@ -22,6 +24,8 @@ export interface EngineConfig {
   readonly cacheNumBlocksLabelName?: string;
   readonly cacheBlockSizeSpec?: string;
   readonly cacheNumBlocksSpec?: string;
+  /** Series to publish as endpoint attributes of this extractor: `{attributeKey, metricSpec}`. */
+  readonly customMetrics?: readonly { readonly attributeKey: string; readonly metricSpec: string }[];
 }
 
 export const BUILT_IN_ENGINES: readonly EngineConfig[] = [
@@ -74,6 +78,10 @@ export function compileEngine(config: EngineConfig, path: string): EngineMapping
   const loraInfo = sel(config.loraSpec, 'loraSpec');
   const blockSize = sel(config.cacheBlockSizeSpec, 'cacheBlockSizeSpec');
   const numBlocks = sel(config.cacheNumBlocksSpec, 'cacheNumBlocksSpec');
+  const custom = (config.customMetrics ?? []).map((c, i) => {
+    if (!c.attributeKey) throw new ConfigError(`${path}.customMetrics[${i}].attributeKey`, 'must not be empty');
+    return { key: attributeKey(c.attributeKey, METRICS_ATTRIBUTE_PRODUCER), selector: parseSelector(c.metricSpec, `${path}.customMetrics[${i}].metricSpec`) };
+  });
   return {
     waitingQueue: list(config.queuedRequestsSpec, 'queuedRequestsSpec'),
     running: list(config.runningRequestsSpec, 'runningRequestsSpec'),
@@ -84,6 +92,7 @@ export function compileEngine(config: EngineConfig, path: string): EngineMapping
       : {}),
     ...(blockSize ? { blockSize } : {}),
     ...(numBlocks ? { numBlocks } : {}),
+    ...(custom.length ? { custom } : {}),
   };
 }
 

@@ -30,8 +30,16 @@ export class CoreMetricsExtractor implements MetricsMapper {
   ) {}
 }
 
+const customMetric = z.object(
+  { attributeKey: z.string({ error: 'is required: the attribute name' }), metricSpec: z.string({ error: 'is required: a series selector such as name{label=value}' }) },
+  { error: 'must be a mapping {attributeKey, metricSpec}' },
+);
+
 const engineConfig = z.object(
-  Object.fromEntries(['name', ...SPEC_FIELDS].map((f) => [f, param.string()])) as Record<'name' | (typeof SPEC_FIELDS)[number], ReturnType<typeof param.string>>,
+  {
+    ...(Object.fromEntries(['name', ...SPEC_FIELDS].map((f) => [f, param.string()])) as Record<'name' | (typeof SPEC_FIELDS)[number], ReturnType<typeof param.string>>),
+    customMetrics: z.array(customMetric, { error: 'must be a list of {attributeKey, metricSpec}' }).nullish(),
+  },
   { error: 'must be a mapping' },
 );
 
