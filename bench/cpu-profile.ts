@@ -92,6 +92,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     }
     console.log(`\nself time by area (${(total / 1000).toFixed(1)} s sampled)`);
     for (const [a, ms] of [...areas].sort((x, y) => y[1] - x[1])) console.log(`${pct(ms)}  ${a}`);
+    const others = byFile.filter(([f]) => areaOf(f).startsWith('other')).slice(0, 8);
+    console.log(`  "other" is mostly: ${others.map(([f, ms]) => `${f} ${pct(ms).trim()}`).join(', ')}`);
     console.log(`\nself time by file (${(total / 1000).toFixed(1)} s sampled, idle included as "(idle)")`);
     for (const [f, ms] of byFile.slice(0, 30)) console.log(`${pct(ms)}  ${f}`);
     console.log('\nself time by function');

@@ -12,6 +12,7 @@ import { parseArgs } from '../src/cli.js';
 import { createLogger } from '../src/observability/logger.js';
 import { DEFAULT_CONFIG_TEXT } from '../src/config/defaults.js';
 import { serveControl } from './child-control.js';
+import { Session } from 'node:inspector';
 
 const ports = JSON.parse(process.argv[2] ?? '[]') as number[];
 if (!Array.isArray(ports) || ports.length === 0) throw new Error('usage: epp-server.js <JSON list of page-server ports>');
@@ -36,6 +37,9 @@ while (!scraped()) {
   await new Promise((r) => setTimeout(r, 5));
 }
 process.stdout.write(JSON.stringify({ grpcPort: epp.grpcPort }) + '\n');
+let heapSession: Session | undefined;
+const post = (session: Session, method: string, params: object) =>
+  new Promise<unknown>((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
 serveControl(
   {
     /** In-flight requests, open streams: both 0 once the load stopped, or something leaked. */
@@ -47,6 +51,18 @@ serveControl(
       return { ok: true };
     },
     metrics: async () => ({ text: await epp.metrics.metrics() }),
+    /** Allocation sampling, collected objects included (bench/heap-profile.ts): start, then stop writing the profile to `arg`. */
+    heapStart: async () => {
+      const session = (heapSession ??= (() => (((s) => (s.connect(), s))(new Session())))());
+      await post(session, 'HeapProfiler.enable', {});
+      await post(session, 'HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      return { ok: true };
+    },
+    heapStop: async (file) => {
+      const { profile } = (await post(heapSession!, 'HeapProfiler.stopSampling', {})) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      return { ok: true };
+    },
     /** With --expose-gc: a full collection first, so heap figures compare across samples. */
     gc: () => {
       const gc = (globalThis as { gc?: () => void }).gc;

@@ -88,6 +88,7 @@ export class PickCycle {
   }
 
   #pick(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: MapCycleState): PickOutcome | Promise<PickOutcome> {
+    if (this.#trace?.active) this.#trace.begin(cycleState);
     const result = this.#scheduler.schedule(request, candidates, cycleState);
     // Scorers on the worker pool: PreRequest and the reservation follow the pick as soon as it is made.
     if (result instanceof Promise) return result.then((r) => this.#reserve(request, r, cycleState));

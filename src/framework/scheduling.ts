@@ -48,6 +48,11 @@ export interface ProfileRunResult {
 
 export interface Picker extends Plugin {
   pick(cycleState: CycleState, scored: readonly ScoredEndpoint[]): ProfileRunResult;
+  /**
+   * Optional: the same pick from parallel arrays (`totals[i]` is `endpoints[i]`'s score), which spares the
+   * runner one object per candidate on every request. Must choose as `pick` would.
+   */
+  pickTotals?(cycleState: CycleState, endpoints: readonly Endpoint[], totals: Float64Array): ProfileRunResult;
 }
 
 export interface WeightedScorer {

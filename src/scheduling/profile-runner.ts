@@ -217,10 +217,14 @@ export class ProfileRunner implements SchedulerProfile {
   }
 
   #pick(cycleState: CycleState, endpoints: readonly Endpoint[], totals: Float64Array): ProfileRunResult {
-    const scored: ScoredEndpoint[] = new Array(endpoints.length);
-    for (let i = 0; i < endpoints.length; i++) scored[i] = { endpoint: endpoints[i]!, score: totals[i]! };
+    const picker = this.#timedPicker.plugin;
+    let scored: ScoredEndpoint[] | undefined;
+    if (!picker.pickTotals) {
+      scored = new Array(endpoints.length);
+      for (let i = 0; i < endpoints.length; i++) scored[i] = { endpoint: endpoints[i]!, score: totals[i]! };
+    }
     const start = performance.now();
-    const result = this.#timedPicker.plugin.pick(cycleState, scored);
+    const result = scored ? picker.pick(cycleState, scored) : picker.pickTotals!(cycleState, endpoints, totals);
     this.#timedPicker.record((performance.now() - start) / 1000);
     if (this.#trace?.active) this.#trace.picked(cycleState, this.name, endpoints, totals, result);
     return result;

@@ -92,7 +92,7 @@ function renderPool(s) {
     ])));
 }
 function renderDecisions(s) {
-  $('decision-count').textContent = '(' + s.decisions.length + ', newest first)';
+  $('decision-count').textContent = '(' + s.decisions.length + ', newest first; at most 50 a second are recorded)';
   const box = $('decisions');
   const open = new Set([...box.querySelectorAll('details[open]')].map((d) => d.dataset.seq));
   box.replaceChildren();

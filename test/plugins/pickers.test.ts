@@ -45,6 +45,21 @@ test('max-score-picker breaks ties at random and never mutates its input', () =>
   }
 });
 
+test('max-score-picker: pickTotals (the runner\'s allocation-free path) chooses exactly as pick, draw for draw', () => {
+  const cases = [[0.2, 0.9, 0.5], [0.9, 0.9, 0.9, 0.1, 0.9], [], [0], [0.3, 0.3]];
+  for (const n of [1, 3]) {
+    for (const scores of cases) {
+      const [a, b] = [picker(maxScore, { maxNumOfEndpoints: n }, 5), picker(maxScore, { maxNumOfEndpoints: n }, 5)];
+      const input = scored(scores);
+      for (let i = 0; i < 20; i++) {
+        const viaPick = a.pick(new MapCycleState(), input).targetEndpoints;
+        const viaTotals = b.pickTotals!(new MapCycleState(), input.map((s) => s.endpoint), Float64Array.from(scores)).targetEndpoints;
+        assert.deepEqual(viaTotals.map((s) => [s.endpoint.metadata.name, s.score]), viaPick.map((s) => [s.endpoint.metadata.name, s.score]), `${JSON.stringify(scores)} N=${n} #${i}`);
+      }
+    }
+  }
+});
+
 test('random and all-zero weighted picks reach every endpoint', () => {
   for (const [label, p] of [['random', picker(random, undefined, 3)], ['weighted, all zero', picker(weighted, undefined, 3)]] as const) {
     const seen = new Set<string>();

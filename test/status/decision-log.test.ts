@@ -35,7 +35,7 @@ const pods = [makeEndpoint({ name: 'busy', queue: 8, kv: 0.9 }), makeEndpoint({ 
 
 test('decision log: unwatched it records nothing; watched it keeps each scorer column, the totals, the pick, the prefix match', () => {
   const t = { now: 0 };
-  const log = new DecisionLog({ capacity: 3, watchMs: 60_000, now: () => t.now });
+  const log = new DecisionLog({ capacity: 3, watchMs: 60_000, minGapMs: 0, now: () => t.now });
   const c = cycle(log);
   c.runSync(makeRequest({ prompt: 'x'.repeat(400) }), pods);
   assert.equal(log.recent().length, 0, 'not watched: nothing recorded');
@@ -71,6 +71,20 @@ test('decision log: unwatched it records nothing; watched it keeps each scorer c
   const last = log.recent()[0]!.seq;
   c.runSync(makeRequest({ prompt: 'late' }), pods);
   assert.equal(log.recent()[0]!.seq, last, 'closed: nothing more recorded');
+});
+
+test('decision log: a busy EPP is sampled, one cycle per minGapMs, whole (a skipped cycle leaves nothing half-recorded)', () => {
+  const t = { now: 1_000 };
+  const log = new DecisionLog({ capacity: 50, minGapMs: 20, now: () => t.now });
+  log.watched();
+  const c = cycle(log);
+  for (let i = 0; i < 10; i++) {
+    c.runSync(makeRequest({ prompt: `q${i}`, requestId: `r${i}` }), pods);
+    t.now += 7; // ~143 requests a second
+  }
+  assert.deepEqual(log.recent().map((d) => d.requestId).reverse(), ['r0', 'r3', 'r6', 'r9'], 'one every 21 ms of a 7 ms cadence');
+  for (const d of log.recent()) assert.equal(d.profiles[0]!.scorers.length, 3, `${d.requestId} has every scorer`);
+  log.close();
 });
 
 test('decision log: a watch ends by itself after watchMs, and a new read starts it again', async () => {

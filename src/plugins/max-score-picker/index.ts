@@ -1,3 +1,4 @@
+import type { Endpoint } from '../../framework/endpoint.js';
 import type { ProfileRunResult, ScoredEndpoint } from '../../framework/scheduling.js';
 import { shuffle } from '../shared/shuffle.js';
 import { pickerRegistration, RandomizedPicker } from '../shared/picker.js';
@@ -10,19 +11,39 @@ export class MaxScorePicker extends RandomizedPicker {
 
   pick(_cs: unknown, scored: readonly ScoredEndpoint[]): ProfileRunResult {
     if (this.maxNumOfEndpoints === 1) {
-      // One pass, no copy: the k-th endpoint tying the best so far replaces it with probability 1/k, so
-      // each of the tied maxima is equally likely, and the random source is drawn only on ties.
-      let best: ScoredEndpoint | undefined;
-      let ties = 0;
-      for (const s of scored) {
-        if (!best || s.score > best.score) [best, ties] = [s, 1];
-        else if (s.score === best.score && this.random.next() * ++ties < 1) best = s;
-      }
-      return { targetEndpoints: best ? [best] : [] };
+      const best = this.#best(scored.length, (i) => scored[i]!.score);
+      return { targetEndpoints: best < 0 ? [] : [scored[best]!] };
     }
     const order = shuffle([...scored], this.random);
     order.sort((a, b) => b.score - a.score); // Array.prototype.sort is stable
     return { targetEndpoints: order.slice(0, this.maxNumOfEndpoints) };
+  }
+
+  /** The runner's allocation-free path: for one pick, no object per candidate. */
+  pickTotals(cs: unknown, endpoints: readonly Endpoint[], totals: Float64Array): ProfileRunResult {
+    if (this.maxNumOfEndpoints !== 1) return this.pick(cs, Array.from(endpoints, (endpoint, i) => ({ endpoint, score: totals[i]! })));
+    const best = this.#best(totals.length, (i) => totals[i]!);
+    return { targetEndpoints: best < 0 ? [] : [{ endpoint: endpoints[best]!, score: totals[best]! }] };
+  }
+
+  /**
+   * Index of the highest score, -1 for none. One pass, no copy: the k-th index tying the best so far
+   * replaces it with probability 1/k, so each of the tied maxima is equally likely, and the random source
+   * is drawn only on ties.
+   */
+  #best(n: number, score: (i: number) => number): number {
+    let best = -1;
+    let top = -Infinity;
+    let ties = 0;
+    for (let i = 0; i < n; i++) {
+      const s = score(i);
+      if (best < 0 || s > top) {
+        best = i;
+        top = s;
+        ties = 1;
+      } else if (s === top && this.random.next() * ++ties < 1) best = i;
+    }
+    return best;
   }
 }
 
