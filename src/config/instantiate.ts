@@ -225,7 +225,7 @@ function chooseHandler(set: PluginSet, profiles: readonly SchedulerProfile[]) {
 }
 
 /** Adds the registry's default producer for every consumed key that no plugin produces. */
-function addDefaultProducers(set: PluginSet, registry: Registry): DataProducer[] {
+function addDefaultProducers(set: PluginSet, registry: Registry, logger: ConfigLogger): DataProducer[] {
   const produced = new Set(set.all().filter(isDataProducer).flatMap((p) => p.produces));
   for (const consumer of set.all()) {
     if (!isDataConsumer(consumer)) continue;
@@ -237,7 +237,15 @@ function addDefaultProducers(set: PluginSet, registry: Registry): DataProducer[]
       if (isDataProducer(producer)) for (const k of producer.produces) produced.add(k);
     }
   }
-  return orderProducers(set.all().filter(isDataProducer));
+  const producers = set.all().filter(isDataProducer);
+  // Two producers of one key: the later one's data is what consumers read. Legitimate (a scorer's own
+  // index beside a producer) but rarely meant, so said once.
+  const byKey = new Map<string, string[]>();
+  for (const p of producers) for (const k of p.produces) byKey.set(k, [...(byKey.get(k) ?? []), p.name]);
+  for (const [key, names] of byKey) {
+    if (names.length > 1) logger.warn(`plugins ${names.map((n) => `"${n}"`).join(', ')} all produce "${key}"; consumers read what "${names.at(-1)}" writes (the last in config order)`);
+  }
+  return orderProducers(producers);
 }
 
 /** Plugins the flow-control and saturation sections may name without defining (the runtime supplies them, as llm-d's loader does). */
@@ -290,7 +298,7 @@ export function instantiateConfig(raw: RawConfig, registry: Registry, services: 
   checkRefs(raw, set);
   const profiles = buildProfiles(raw, set);
   const profileHandler = chooseHandler(set, profiles);
-  const producers = addDefaultProducers(set, registry);
+  const producers = addDefaultProducers(set, registry, logger);
   const defaultMetricsSource = addDefaultMetricsSource(raw, set, registry);
   const all = set.all();
   return {

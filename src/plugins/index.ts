@@ -58,6 +58,7 @@ import { registration as topologyExtractor } from './topology-extractor/index.js
 import { registration as mmEmbeddingsCacheProducer, MM_CACHE_MATCH_KEY } from './mm-embeddings-cache-producer/index.js';
 import { registration as mmEmbeddingsCacheScorer } from './mm-embeddings-cache-scorer/index.js';
 import { registration as dcgmDataSource } from './dcgm-data-source/index.js';
+import { registration as burstPrefixCacheProducer } from './burst-prefix-cache-producer/index.js';
 import { registration as dcgmExtractor } from './dcgm-extractor/index.js';
 import { registration as endpointAttributeFilter } from './endpoint-attribute-filter/index.js';
 import { registration as endpointAttributeScorer } from './endpoint-attribute-scorer/index.js';
@@ -138,6 +139,7 @@ export function registerInTreePlugins(registry: Registry): Registry {
     mmEmbeddingsCacheProducer,
     mmEmbeddingsCacheScorer,
     dcgmDataSource,
+    burstPrefixCacheProducer,
     dcgmExtractor,
     endpointAttributeFilter,
     endpointAttributeScorer,

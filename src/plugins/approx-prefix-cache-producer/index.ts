@@ -81,7 +81,7 @@ const encoder = new TextEncoder();
  * a block of N tokens is N·4 bytes, exactly the pods' own blocks), else the prompt text at ~4 bytes a
  * token (the Go EPP's estimate).
  */
-function prefixBytes(request: InferenceRequest): Uint8Array {
+export function prefixBytes(request: InferenceRequest): Uint8Array {
   const t = request.tokenizedPrompt;
   if (t && t.exact && t.prompts.length === 1) {
     const ids = t.prompts[0]!.tokenIds;
