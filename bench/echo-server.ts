@@ -11,6 +11,8 @@ import { headerRecord, setHeader, type ProcessingRequest, type ProcessingRespons
 import { extProcServiceDefinition as definition } from '../src/extproc/server.js';
 import { chunks, DESTINATION_HEADER, lbMetadata, SYSTEM_OWNED_HEADERS } from '../src/extproc/epp-protocol.js';
 import { serveControl } from './child-control.js';
+import { decodeRequest, encodeResponse, PROCESS_PATH } from '../src/extproc/codec.js';
+import { BareGrpcServer } from '../src/extproc/bare-grpc.js';
 
 const DESTINATION = '127.0.0.1:8000';
 
@@ -18,7 +20,15 @@ const EMPTY = new Uint8Array(0);
 
 
 
-function process_(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>): void {
+/** What the echo needs of a stream: grpc-js's call, or the bare HTTP/2 one below. */
+interface Call {
+  write(m: ProcessingResponse): void;
+  end(): void;
+  on(event: 'data', f: (m: ProcessingRequest) => void): void;
+  on(event: 'end' | 'error' | 'cancelled', f: () => void): void;
+}
+
+function process_(call: Call): void {
   let body: Uint8Array[] = [];
   let headers: Record<string, string> = {};
   let ended = false;
@@ -71,8 +81,24 @@ function process_(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingRes
   call.on('cancelled', () => (ended = true));
 }
 
-const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-server.addService(definition, { Process: process_ });
-const grpcPort = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+let grpcPort: number;
+if (process.argv[2] === 'http2') {
+  // The same answers on the EPP's own bare HTTP/2 transport (src/extproc/bare-grpc.ts): what grpc-js itself costs.
+  const server = new BareGrpcServer<ProcessingRequest, ProcessingResponse>({
+    path: PROCESS_PATH,
+    decode: decodeRequest,
+    encode: encodeResponse,
+    maxRecvBytes: 64 * 1024 * 1024,
+    maxSendBytes: 64 * 1024 * 1024,
+    keepaliveMs: 0,
+    keepaliveTimeoutMs: 0,
+    onCall: process_,
+  });
+  grpcPort = await server.listen('127.0.0.1', 0);
+} else {
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  server.addService(definition, { Process: process_ as (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => void });
+  grpcPort = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
+}
 process.stdout.write(JSON.stringify({ grpcPort }) + '\n');
 serveControl({});

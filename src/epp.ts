@@ -29,6 +29,8 @@ import { promPluginMetrics } from './observability/plugin-metrics.js';
 import { registerTokenizerMetrics } from './observability/tokenizer-metrics.js';
 import { isTokenProducer } from './plugins/token-producer/index.js';
 import { ExtProcService } from './extproc/server.js';
+import { BareGrpcServer } from './extproc/bare-grpc.js';
+import { decodeRequest, encodeResponse, PROCESS_PATH, type ProcessingRequest, type ProcessingResponse } from './extproc/codec.js';
 import { DEFAULT_STREAM_OPTIONS } from './extproc/process-stream.js';
 import { ResourceFile } from './resources/resource-file.js';
 import { autoWorkers, ParseOffload } from './pool/parse-offload.js';
@@ -327,24 +329,44 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
     if (options.enableCertReload && !(options.secureServing && options.certPath)) pluginLog.warn('--enable-cert-reload has no effect without --secure-serving and --cert-path');
     const tls = await serverCredentials({ secure: options.secureServing, certPath: options.certPath, ...(options.enableCertReload ? { reload: pluginLog } : {}) });
     if (tls.reloading) cleanups.push(() => tls.reloading?.close());
-    const grpcServer = new grpc.Server({
-      'grpc.max_receive_message_length': options.grpcMaxRecvMsgSize,
-      'grpc.max_send_message_length': options.grpcMaxSendMsgSize,
-      ...keepalive(options),
-    });
-    extProc.addTo(grpcServer);
-    cleanups.push(
-      () =>
-        new Promise<void>((resolve) => {
-          extProc.closeAll();
-          grpcServer.tryShutdown(() => resolve());
-          setTimeout(() => (grpcServer.forceShutdown(), resolve()), 2000).unref();
-        }),
-    );
     // Runs before the gRPC shutdown: queued requests are answered (503, shutting down) while their streams are open.
-    if (flowControl) cleanups.push(() => (flowControl.close(), new Promise((resolve) => setImmediate(resolve))));
+    const closeFlow = () => (flowControl ? (flowControl.close(), new Promise<void>((resolve) => setImmediate(resolve))) : undefined);
     const grpcAddress = hostPort(host, options.grpcPort);
-    const grpcPort = await listening('--grpc-port', grpcAddress, () => bind(grpcServer, grpcAddress, tls.credentials));
+    let grpcPort: number;
+    if (options.grpcTransport === 'grpc-js') {
+      const grpcServer = new grpc.Server({
+        'grpc.max_receive_message_length': options.grpcMaxRecvMsgSize,
+        'grpc.max_send_message_length': options.grpcMaxSendMsgSize,
+        ...keepalive(options),
+      });
+      extProc.addTo(grpcServer);
+      cleanups.push(
+        () =>
+          new Promise<void>((resolve) => {
+            extProc.closeAll();
+            grpcServer.tryShutdown(() => resolve());
+            setTimeout(() => (grpcServer.forceShutdown(), resolve()), 2000).unref();
+          }),
+      );
+      cleanups.push(closeFlow);
+      grpcPort = await listening('--grpc-port', grpcAddress, () => bind(grpcServer, grpcAddress, tls.credentials));
+    } else {
+      const bare = new BareGrpcServer<ProcessingRequest, ProcessingResponse>({
+        path: PROCESS_PATH,
+        decode: decodeRequest,
+        encode: encodeResponse,
+        maxRecvBytes: options.grpcMaxRecvMsgSize,
+        maxSendBytes: options.grpcMaxSendMsgSize,
+        keepaliveMs: options.grpcKeepaliveTime,
+        keepaliveTimeoutMs: options.grpcKeepaliveTimeout,
+        ...(tls.pair ? { tls: tls.pair } : {}),
+        onCall: (call) => extProc.serve(call),
+      });
+      tls.reloading?.addIdentityCertificateListener((pair) => pair && bare.setCertificate(pair.certificate, pair.privateKey));
+      cleanups.push(() => (extProc.closeAll(), bare.close(2000)));
+      cleanups.push(closeFlow);
+      grpcPort = await listening('--grpc-port', grpcAddress, () => bare.listen(host, options.grpcPort));
+    }
 
     // Ready: the first complete view of the pool is in, this replica leads (with leader election), and it is not draining.
     let draining = false;

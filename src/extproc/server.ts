@@ -30,6 +30,15 @@ export interface ServiceLimits {
 
 export const DEFAULT_LIMITS: ServiceLimits = { maxStreams: 10_000, idleMs: 0 };
 
+/** What a stream needs of its call: grpc-js's server call, or the bare HTTP/2 one (bare-grpc.ts). */
+export interface ExtProcCall {
+  write(message: ProcessingResponse): boolean;
+  end(): void;
+  on(event: string, listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  getDeadline(): Date | number;
+  readonly destroyed: boolean;
+}
+
 interface Open {
   readonly stream: ProcessStream;
   lastMessageAt: number;
@@ -37,7 +46,7 @@ interface Open {
 }
 
 /** The call's gRPC deadline on the performance.now() clock (flow control shortens a queued request's TTL to it). */
-function deadlineOf(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>): { deadline?: number } {
+function deadlineOf(call: ExtProcCall): { deadline?: number } {
   const d = call.getDeadline();
   const at = d instanceof Date ? d.getTime() : d;
   return Number.isFinite(at) ? { deadline: at - Date.now() + performance.now() } : {};
@@ -47,7 +56,7 @@ export class ExtProcService {
   readonly #director: Director;
   readonly #options: StreamOptions;
   readonly #limits: ServiceLimits;
-  readonly #open = new Map<grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>, Open>();
+  readonly #open = new Map<ExtProcCall, Open>();
   /** One sweep enforces every stream's idle limit (no timer per stream). */
   #sweep: NodeJS.Timeout | undefined;
   #refused = 0;
@@ -74,10 +83,11 @@ export class ExtProcService {
   }
 
   addTo(server: grpc.Server): void {
-    server.addService(extProcServiceDefinition, { Process: (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => this.#process(call) });
+    server.addService(extProcServiceDefinition, { Process: (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => this.serve(call) });
   }
 
-  #process(call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>): void {
+  /** Runs one ext_proc call to its end (either transport). */
+  serve(call: ExtProcCall): void {
     let ended = false;
     const end = () => {
       if (ended) return;

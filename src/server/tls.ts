@@ -14,6 +14,8 @@ export interface ServerCredentialsResult {
   certificatePem?: string;
   /** With --enable-cert-reload: the watcher (close it at shutdown). */
   reloading?: ReloadingCertificate;
+  /** The certificate and key themselves (TLS on), for a listener that is not grpc-js. */
+  pair?: { cert: Buffer; key: Buffer };
 }
 
 /** A self-signed certificate: RSA 2048, CN `epp`, SAN DNS `localhost` + IP `127.0.0.1`, valid 10 years. */
@@ -74,7 +76,7 @@ export async function serverCredentials(opts: { secure: boolean; certPath: strin
   }
   if (opts.reload && opts.certPath) {
     const reloading = new ReloadingCertificate(opts.certPath, { cert, key }, opts.reload);
-    return { credentials: reloading.credentials(), certificatePem: cert.toString('utf8'), reloading };
+    return { credentials: reloading.credentials(), certificatePem: cert.toString('utf8'), reloading, pair: { cert, key } };
   }
-  return { credentials, certificatePem: cert.toString('utf8') };
+  return { credentials, certificatePem: cert.toString('utf8'), pair: { cert, key } };
 }
