@@ -323,6 +323,7 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
       ...(offload ? { offload } : {}),
       ...(flowControl ? { flowControl: flowControl.gate } : {}),
       unreachable: (e) => dataLayer.unroutable(e),
+      unreachableNow: () => dataLayer.unroutableNow(),
     });
     const extProc = new ExtProcService(director, { ...DEFAULT_STREAM_OPTIONS, maxBodyBytes: options.maxRequestBodyBytes, ignoreSubsetHint: options.disableEndpointSubsetFilter, log }, { maxStreams: options.maxConcurrentStreams, idleMs: options.streamIdleTimeout });
 

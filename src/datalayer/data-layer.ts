@@ -40,6 +40,8 @@ export interface DataLayer {
   scrapeProblem(key: string): string | undefined;
   /** Its last scrape failed (any kind) and its metrics are stale: leave it out of the candidates. */
   unroutable(endpoint: Endpoint): boolean;
+  /** `unroutable` at one reading of the clock, for checking a whole candidate list. */
+  unroutableNow(): (endpoint: Endpoint) => boolean;
   close(): Promise<void>;
 }
 
@@ -146,6 +148,10 @@ export async function startDataLayer(config: LoadedConfig, options: DataLayerOpt
     scrapeProblem: (key) => collector?.problem(key),
     // Fresh metrics first: the common case costs one clock read, no lookup.
     unroutable: (e) => isStale(e, now(), options.stalenessMs) && unroutable(e, collector?.lastOutcome(e.key), now(), options.stalenessMs),
+    unroutableNow: () => {
+      const at = now();
+      return (e) => isStale(e, at, options.stalenessMs) && unroutable(e, collector?.lastOutcome(e.key), at, options.stalenessMs);
+    },
     close: async () => {
       await discovery?.stop();
       await collector?.close();

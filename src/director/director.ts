@@ -57,6 +57,11 @@ export interface DirectorParts {
    * dead pod stops drawing traffic (prefix affinity would otherwise keep sending it its documents).
    */
   readonly unreachable?: (endpoint: Endpoint) => boolean;
+  /**
+   * `unreachable` fixed at one instant, for a whole candidate list: the data layer reads its clock once
+   * instead of once per endpoint (64 clock reads a request were 1 % of the CPU). Used when given.
+   */
+  readonly unreachableNow?: () => (endpoint: Endpoint) => boolean;
   /** The `flowControl` feature: requests with a body wait there instead of the legacy shedding. */
   readonly flowControl?: FlowGate;
 }
@@ -288,7 +293,7 @@ export class Director {
   }
 
   #candidates(subset: readonly string[] | undefined): readonly Endpoint[] {
-    const unreachable = this.#p.unreachable;
+    const unreachable = this.#p.unreachableNow?.() ?? this.#p.unreachable;
     const reachable = (set: readonly Endpoint[]) => {
       if (!unreachable) return set;
       let first = 0; // no copy unless some endpoint is out

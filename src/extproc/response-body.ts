@@ -6,6 +6,7 @@
  */
 import type { TokenUsage } from '../framework/request-control.js';
 import { spliceModel } from '../request/model-splice.js';
+import { topLevelValues } from '../request/json-scan.js';
 
 const DATA_PREFIX = Buffer.from('data:');
 const USAGE_KEY = Buffer.from('"usage"');
@@ -35,6 +36,20 @@ export function usageOf(json: unknown): TokenUsage | undefined {
     completionTokens: num(usage['completion_tokens'] ?? usage['output_tokens']),
     cachedPromptTokens: num(details?.['cached_tokens']),
   };
+}
+
+/**
+ * Usage of a whole JSON response without parsing all of it: only the top-level `usage` (or the Responses
+ * API's `response`) value is parsed; a body the scan cannot read is parsed whole, as before. A 4 KB
+ * completion's full parse was 1.8 % of the EPP's CPU at 4 KB requests.
+ */
+export function usageOfBody(body: Uint8Array): TokenUsage | undefined {
+  const ranges = topLevelValues(body, ['usage', 'response']);
+  if (!ranges) return usageOf(parseJson(body));
+  const usage = ranges.get('usage');
+  if (usage) return usageOf({ usage: parseJson(body.subarray(usage.start, usage.end)) });
+  const response = ranges.get('response');
+  return response ? usageOf({ response: parseJson(body.subarray(response.start, response.end)) }) : undefined;
 }
 
 function parseJson(bytes: Uint8Array): unknown {
@@ -106,9 +121,8 @@ export class ResponseBody {
     if (this.#passThrough) return new Uint8Array(0);
     if (!this.#o.streaming) {
       const body = this.#release();
-      const json = parseJson(body);
-      this.#usage = usageOf(json) ?? this.#usage;
-      if (!this.#o.rewrite || json === undefined) return body;
+      this.#usage = usageOfBody(body) ?? this.#usage;
+      if (!this.#o.rewrite) return body;
       return this.#renamed(body) ?? body;
     }
     const rest = this.#release();

@@ -51,3 +51,27 @@ test('response body: with a rewrite, whole SSE lines are renamed', () => {
   const { out } = pass(['data: {"model":"served","a":1}\n', '\n'], { streaming: true, cap: 1024, rewrite: { from: 'served', to: 'asked' } });
   assert.equal(out, 'data: {"model":"asked","a":1}\n\n');
 });
+
+test('usageOfBody: reads the top-level usage (or response.usage) alone, and agrees with a full parse', async () => {
+  const { usageOfBody, usageOf } = await import('../../src/extproc/response-body.js');
+  const cases: { name: string; body: string; want: { promptTokens: number; completionTokens: number; cachedPromptTokens: number } | undefined }[] = [
+    { name: 'chat completion', body: '{"id":"x","choices":[{"message":{"content":"a \\"usage\\": {} inside a string"}}],"usage":{"prompt_tokens":12,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":8}}}', want: { promptTokens: 12, completionTokens: 3, cachedPromptTokens: 8 } },
+    { name: 'Responses API', body: '{"type":"response.completed","response":{"id":"r","usage":{"input_tokens":5,"output_tokens":7,"input_tokens_details":{"cached_tokens":1}}}}', want: { promptTokens: 5, completionTokens: 7, cachedPromptTokens: 1 } },
+    { name: 'usage null', body: '{"usage":null}', want: undefined },
+    { name: 'no usage', body: '{"choices":[]}', want: undefined },
+    { name: 'malformed', body: '{"usage":{"prompt_tokens":1', want: undefined },
+    { name: 'BOM and spaces', body: '\ufeff { "usage" : { "prompt_tokens" : 2 , "completion_tokens" : 1 } }', want: { promptTokens: 2, completionTokens: 1, cachedPromptTokens: 0 } },
+    { name: 'not an object', body: '[1,2]', want: undefined },
+  ];
+  for (const c of cases) {
+    const bytes = Buffer.from(c.body);
+    assert.deepEqual(usageOfBody(bytes), c.want, c.name);
+    let full: unknown;
+    try {
+      full = JSON.parse(c.body.replace(/^\ufeff/, ''));
+    } catch {
+      full = undefined;
+    }
+    assert.deepEqual(usageOfBody(bytes), usageOf(full), `${c.name}: same as a full parse`);
+  }
+});
