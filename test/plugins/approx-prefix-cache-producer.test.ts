@@ -80,6 +80,22 @@ test('endpointRemoved purges the pod everywhere', () => {
   assert.equal(p.index.size, 0);
 });
 
+test('the same candidate list across requests: the id table follows pods joining and leaving the index', () => {
+  const p = producer({ autoTune: false });
+  const [a, b, c] = [makeEndpoint({ name: 'a' }), makeEndpoint({ name: 'b' }), makeEndpoint({ name: 'c' })];
+  const pods = [a!, b!, c!]; // one array, as the snapshot's between updates
+  const steps: [string, () => void, number[]][] = [
+    ['b learns', () => route(p, pods, { prompt: block('x') }, b), [0, 1, 0]],
+    ['c learns too (a new id)', () => route(p, pods, { prompt: block('x') }, c), [0, 1, 1]],
+    ['b leaves the index', () => p.endpointRemoved(b!.key), [0, 0, 1]],
+    ['a learns (may reuse b\'s id)', () => route(p, pods, { prompt: block('x') }, a), [1, 0, 1]],
+  ];
+  for (const [what, step, want] of steps) {
+    step();
+    assert.deepEqual(route(p, pods, { prompt: block('x') }).matched, want, what);
+  }
+});
+
 test('bad parameters are ConfigErrors naming the parameter', () => {
   const cases: [unknown, string][] = [
     [{ blockSizeTokens: 0 }, 'parameters.blockSizeTokens'],

@@ -125,23 +125,43 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
   }
 
   hash(request: InferenceRequest, blockBytes: number): Float64Array {
-    const seed = xxh64(encoder.encode(request.targetModel + request.body.cacheSalt));
-    return chainHashes(prefixBytes(request), blockBytes, this.maxBlocks(blockBytes), seed);
+    return chainHashes(prefixBytes(request), blockBytes, this.maxBlocks(blockBytes), this.#seedOf(request.targetModel + request.body.cacheSalt));
+  }
+
+  /** Hash seeds by model and salt: a handful of distinct values, hashed once each. */
+  readonly #seeds = new Map<string, ReturnType<typeof xxh64>>();
+  #seedOf(text: string): ReturnType<typeof xxh64> {
+    let seed = this.#seeds.get(text);
+    if (seed === undefined) {
+      if (this.#seeds.size >= 4096) this.#seeds.clear(); // salts may be per user: a bound, not an LRU
+      seed = xxh64(encoder.encode(text));
+      this.#seeds.set(text, seed);
+    }
+    return seed;
+  }
+
+  /**
+   * Index ids → candidate positions, so the match walk does array lookups only. The table is kept while
+   * the candidate list (the snapshot's array, the same object between updates) and the index's ids stay.
+   */
+  #positions: { candidates: readonly Endpoint[]; version: number; table: Int32Array } | undefined;
+  #positionsOf(candidates: readonly Endpoint[]): Int32Array {
+    const cached = this.#positions;
+    if (cached && cached.candidates === candidates && cached.version === this.index.idsVersion) return cached.table;
+    const table = new Int32Array(this.index.idLimit).fill(-1);
+    for (let i = 0; i < candidates.length; i++) {
+      const id = this.index.idOf(candidates[i]!.key);
+      if (id !== undefined) table[id] = i;
+    }
+    this.#positions = { candidates, version: this.index.idsVersion, table };
+    return table;
   }
 
   produce(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): void {
     const blockBytes = this.blockSizeBytes(candidates);
     const hashes = this.hash(request, blockBytes);
     const matched = new Int32Array(candidates.length);
-    if (hashes.length > 0 && this.index.size > 0) {
-      // Index ids → candidate positions, so the walk below does array lookups only.
-      const position = new Int32Array(this.index.idLimit).fill(-1);
-      for (let i = 0; i < candidates.length; i++) {
-        const id = this.index.idOf(candidates[i]!.key);
-        if (id !== undefined) position[id] = i;
-      }
-      this.index.countMatches(hashes, position, matched);
-    }
+    if (hashes.length > 0 && this.index.size > 0) this.index.countMatches(hashes, this.#positionsOf(candidates), matched);
     const info: PrefixMatchInfo = { hashes, totalBlocks: hashes.length, candidates, matched, blockTokens: blockBytes / CHARS_PER_TOKEN };
     cycleState.write(PREFIX_CACHE_MATCH_KEY, info);
   }

@@ -47,6 +47,9 @@ export class PrefixIndex {
   readonly #freeIds: number[] = [];
   #tick = 0;
 
+  /** Bumped whenever an endpoint gets or loses its id (tables built from ids are stale then). */
+  idsVersion = 0;
+
   /** A small integer standing for an endpoint key, stable while the endpoint is indexed. */
   idOf(endpointKey: string): number | undefined {
     return this.#ids.get(endpointKey);
@@ -148,6 +151,7 @@ export class PrefixIndex {
     this.#tail[id] = NONE;
     this.#count[id] = 0;
     this.#ids.delete(endpointKey);
+    this.idsVersion++;
     this.#freeIds.push(id);
     this.#shrinkIfSparse();
   }
@@ -165,6 +169,7 @@ export class PrefixIndex {
       this.#count = grow(this.#count, 0);
     }
     this.#ids.set(endpointKey, id);
+    this.idsVersion++;
     return id;
   }
 
