@@ -243,7 +243,7 @@ function addDefaultProducers(set: PluginSet, registry: Registry, logger: ConfigL
   const byKey = new Map<string, string[]>();
   for (const p of producers) for (const k of p.produces) byKey.set(k, [...(byKey.get(k) ?? []), p.name]);
   for (const [key, names] of byKey) {
-    if (names.length > 1) logger.warn(`plugins ${names.map((n) => `"${n}"`).join(', ')} all produce "${key}"; consumers read what "${names.at(-1)}" writes (the last in config order)`);
+    if (names.length > 1) logger.warn(`plugins ${names.map((n) => `"${n}"`).join(', ')} all produce "${key}"; a consumer naming no producer reads what "${names.at(-1)}" writes (the last in config order)`);
   }
   return orderProducers(producers);
 }

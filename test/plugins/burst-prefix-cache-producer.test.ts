@@ -130,5 +130,37 @@ test('beside another prefix producer: the config loader says which one the score
   const text = 'plugins:\n- type: approx-prefix-cache-producer\n- type: burst-prefix-cache-producer\n- type: prefix-cache-scorer\n';
   const config = loadConfig({ configText: text }, registerInTreePlugins(new Registry()), testServices(), { warn: (m) => warnings.push(m) });
   for (const p of config.plugins.values()) (p as { close?: () => void }).close?.();
-  assert.deepEqual(warnings, ['plugins "approx-prefix-cache-producer", "burst-prefix-cache-producer" all produce "prefix-cache-match-info"; consumers read what "burst-prefix-cache-producer" writes (the last in config order)']);
+  assert.deepEqual(warnings, ['plugins "approx-prefix-cache-producer", "burst-prefix-cache-producer" all produce "prefix-cache-match-info"; a consumer naming no producer reads what "burst-prefix-cache-producer" writes (the last in config order)']);
+});
+
+test('beside approx-prefix-cache-producer: each prefix-cache-scorer reads the producer it names, and approx learns its own blocks', async () => {
+  const { registration: approxRegistration, ApproxPrefixCacheProducer } = await import('../../src/plugins/approx-prefix-cache-producer/index.js');
+  const { registration: scorerRegistration, PrefixCacheScorer } = await import('../../src/plugins/prefix-cache-scorer/index.js');
+  const approx = approxRegistration.factory('approx-prefix-cache-producer', undefined, testHandle()) as InstanceType<typeof ApproxPrefixCacheProducer>;
+  const burst = registration.factory('burst-prefix-cache-producer', { windowDurationMs: 5, blockSizeTokens: 16 }, testHandle()) as BurstPrefixCacheProducer;
+  const scorer = (producer?: string) => scorerRegistration.factory('s', producer ? { prefixMatchInfoProducerName: producer } : undefined, testHandle()) as InstanceType<typeof PrefixCacheScorer>;
+  const replicas = pool(3);
+  const routedTo = (e: (typeof replicas)[number]) => ({ primaryProfileName: 'default', profileResults: new Map([['default', { targetEndpoints: [{ endpoint: e, score: 1 }] }]]) });
+  const prompt = long('warm');
+  const warm = new MapCycleState();
+  approx.produce(makeRequest({ prompt }), replicas, warm);
+  approx.preRequest(makeRequest({ prompt }), routedTo(replicas[2]!), warm); // an earlier step left it on c
+
+  const [x, y] = [makeRequest({ prompt }), makeRequest({ prompt })].map((r) => ({ r, cs: new MapCycleState() }));
+  for (const s of [x!, y!]) approx.produce(s.r, replicas, s.cs);
+  await Promise.all([x!, y!].map((s) => burst.produce(s.r, replicas, s.cs)));
+  const top = (scores: Float64Array) => replicas.filter((_, i) => scores[i] === 1).map((e) => e.metadata.name);
+  const cases: [string | undefined, string[]][] = [
+    ['burst-prefix-cache-producer', ['a']], // the burst's replica (empty window: the first by name)
+    ['approx-prefix-cache-producer', ['c']], // where the prefix was cached before
+    [undefined, ['a']], // no name: the later producer's (as the loader warns)
+    ['absent-producer', ['a']], // a name that wrote nothing: the shared key
+  ];
+  for (const [producer, want] of cases) assert.deepEqual(top(scorer(producer).score(x!.cs, x!.r, replicas)), want, String(producer));
+
+  // approx learns its own blocks on the picked replica, not the burst's (another block size).
+  approx.preRequest(x!.r, routedTo(replicas[0]!), x!.cs);
+  const again = new MapCycleState();
+  approx.produce(makeRequest({ prompt }), replicas, again);
+  assert.deepEqual(top(scorer('approx-prefix-cache-producer').score(again, makeRequest({ prompt }), replicas)), ['a', 'c']);
 });

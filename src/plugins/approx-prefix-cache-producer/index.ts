@@ -12,6 +12,13 @@ import { PrefixIndex } from './prefix-index.js';
 export const APPROX_PREFIX_CACHE_PRODUCER = 'approx-prefix-cache-producer';
 /** Cycle-state key of the per-request match data (PrefixMatchInfo). */
 export const PREFIX_CACHE_MATCH_KEY = 'prefix-cache-match-info';
+/** One producer's own copy of its match info (llm-d keys it by producer name), for `prefixMatchInfoProducerName`. */
+export const matchKeyOf = (producerName: string) => `${PREFIX_CACHE_MATCH_KEY}/${producerName}`;
+/** Writes the shared key (what unnamed consumers read) and the producer's own. */
+export function writeMatchInfo(cycleState: CycleState, producerName: string, info: PrefixMatchInfo): void {
+  cycleState.write(PREFIX_CACHE_MATCH_KEY, info);
+  cycleState.write(matchKeyOf(producerName), info);
+}
 /** The Go EPP's estimate. */
 export const CHARS_PER_TOKEN = 4;
 /**
@@ -163,11 +170,12 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
     const matched = new Int32Array(candidates.length);
     if (hashes.length > 0 && this.index.size > 0) this.index.countMatches(hashes, this.#positionsOf(candidates), matched);
     const info: PrefixMatchInfo = { hashes, totalBlocks: hashes.length, candidates, matched, blockTokens: blockBytes / CHARS_PER_TOKEN };
-    cycleState.write(PREFIX_CACHE_MATCH_KEY, info);
+    writeMatchInfo(cycleState, this.name, info);
   }
 
   preRequest(_request: InferenceRequest, result: SchedulingResult, cycleState: CycleState): void {
-    const info = cycleState.read<PrefixMatchInfo>(PREFIX_CACHE_MATCH_KEY);
+    // Its own blocks: another prefix producer may have written the shared key since (another block size).
+    const info = cycleState.read<PrefixMatchInfo>(matchKeyOf(this.name)) ?? cycleState.read<PrefixMatchInfo>(PREFIX_CACHE_MATCH_KEY);
     if (!info || info.totalBlocks === 0) return;
     const primary = result.profileResults.get(result.primaryProfileName)?.targetEndpoints[0]?.endpoint;
     if (primary) this.#learn(primary, info.hashes);

@@ -13,7 +13,7 @@ import type { CycleState } from '../../framework/cycle-state.js';
 import type { DataProducer } from '../../framework/request-control.js';
 import { ConfigError } from '../../errors.js';
 import { param, parseParameters } from '../shared/params.js';
-import { CHARS_PER_TOKEN, PREFIX_CACHE_MATCH_KEY, prefixBytes, type PrefixMatchInfo } from '../approx-prefix-cache-producer/index.js';
+import { CHARS_PER_TOKEN, PREFIX_CACHE_MATCH_KEY, prefixBytes, writeMatchInfo, type PrefixMatchInfo } from '../approx-prefix-cache-producer/index.js';
 import { chainHashes, xxh64 } from '../approx-prefix-cache-producer/xxh64.js';
 import { assignBurst, type BurstEntry } from './assign.js';
 
@@ -106,7 +106,7 @@ export class BurstPrefixCacheProducer implements DataProducer {
           const at = key === undefined ? -1 : candidates.findIndex((c) => c.key === key);
           if (at >= 0) matched[at] = hashes.length;
           const info: PrefixMatchInfo = { hashes, totalBlocks: hashes.length, candidates, matched, blockTokens: this.config.blockSizeTokens };
-          cycleState.write(PREFIX_CACHE_MATCH_KEY, info);
+          writeMatchInfo(cycleState, this.name, info);
           resolve();
         },
       };

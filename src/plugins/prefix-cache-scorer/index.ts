@@ -9,6 +9,7 @@ import { param, parseParameters } from '../shared/params.js';
 import {
   ApproxPrefixCacheProducer,
   PREFIX_CACHE_MATCH_KEY,
+  matchKeyOf,
   parametersSchema as producerParametersSchema,
   prefixCacheConfig,
   type PrefixMatchInfo,
@@ -23,7 +24,7 @@ export const PREFIX_CACHE_SCORER = 'prefix-cache-scorer';
  */
 export const parametersSchema = producerParametersSchema.extend({
   hashBlockSize: param.positiveInt(),
-  // Which producer's match info to read (llm-d): the match is read from the cycle state whoever produced it.
+  // Which producer's match info to read (llm-d); when that producer wrote none, the shared key's.
   prefixMatchInfoProducerName: param.string(),
   matchLengthWeight: z.number({ error: 'must be a number in [0, 1]' }).min(0, { error: 'must be in [0, 1]' }).max(1, { error: 'must be in [0, 1]' }).nullish(),
   matchLengthScaleTokens: param.positiveInt(),
@@ -41,16 +42,19 @@ export class PrefixCacheScorer implements Scorer, DataConsumer {
   readonly category = 'affinity' as const;
   readonly consumes: readonly string[] = [PREFIX_CACHE_MATCH_KEY];
   readonly #length: MatchLengthOptions;
+  readonly #producerKey: string | undefined;
   constructor(
     readonly name: string,
     length: MatchLengthOptions = { weight: 0, scaleTokens: 8192 },
+    producerName?: string,
   ) {
     this.#length = length;
+    this.#producerKey = producerName ? matchKeyOf(producerName) : undefined;
   }
 
   score(cycleState: CycleState, _req: InferenceRequest, endpoints: readonly Endpoint[]): Float64Array {
     const scores = new Float64Array(endpoints.length);
-    const info = cycleState.read<PrefixMatchInfo>(PREFIX_CACHE_MATCH_KEY);
+    const info = (this.#producerKey && cycleState.read<PrefixMatchInfo>(this.#producerKey)) || cycleState.read<PrefixMatchInfo>(PREFIX_CACHE_MATCH_KEY);
     if (!info || info.totalBlocks === 0) return scores;
     const value = (matched: number) => {
       const fraction = matched / info.totalBlocks;
@@ -96,9 +100,9 @@ export const registration: PluginRegistration = {
   type: PREFIX_CACHE_SCORER,
   parameters: parametersSchema,
   factory: (name, parameters) => {
-    const { hashBlockSize, prefixMatchInfoProducerName: _producer, matchLengthWeight, matchLengthScaleTokens, ...p } = parseParameters(parametersSchema, parameters);
+    const { hashBlockSize, prefixMatchInfoProducerName: producer, matchLengthWeight, matchLengthScaleTokens, ...p } = parseParameters(parametersSchema, parameters);
     const length = { weight: matchLengthWeight ?? 0, scaleTokens: matchLengthScaleTokens ?? 8192 };
-    if (hashBlockSize == null && Object.values(p).every((v) => v == null)) return new PrefixCacheScorer(name, length);
+    if (hashBlockSize == null && Object.values(p).every((v) => v == null)) return new PrefixCacheScorer(name, length, producer ?? undefined);
     // v1.0's fixed block size in characters turns auto-tuning off unless the config asks for it.
     const autoTune = p.autoTune ?? (p.blockSizeTokens != null || p.maxPrefixTokensToMatch != null);
     const config = prefixCacheConfig({ ...p, autoTune, blockSize: p.blockSize ?? hashBlockSize });
