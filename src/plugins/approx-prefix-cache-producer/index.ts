@@ -14,10 +14,10 @@ export const APPROX_PREFIX_CACHE_PRODUCER = 'approx-prefix-cache-producer';
 export const PREFIX_CACHE_MATCH_KEY = 'prefix-cache-match-info';
 /** One producer's own copy of its match info (llm-d keys it by producer name), for `prefixMatchInfoProducerName`. */
 export const matchKeyOf = (producerName: string) => `${PREFIX_CACHE_MATCH_KEY}/${producerName}`;
-/** Writes the shared key (what unnamed consumers read) and the producer's own. */
-export function writeMatchInfo(cycleState: CycleState, producerName: string, info: PrefixMatchInfo): void {
+/** Writes the shared key (what unnamed consumers read) and the producer's own (`matchKeyOf` its name). */
+export function writeMatchInfo(cycleState: CycleState, ownKey: string, info: PrefixMatchInfo): void {
   cycleState.write(PREFIX_CACHE_MATCH_KEY, info);
-  cycleState.write(matchKeyOf(producerName), info);
+  cycleState.write(ownKey, info);
 }
 /** The Go EPP's estimate. */
 export const CHARS_PER_TOKEN = 4;
@@ -108,6 +108,7 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
   /** Real token ids, when a token producer is configured (it then runs first). */
   readonly uses = [TOKENIZED_PROMPT_KEY] as const;
   readonly index = new PrefixIndex();
+  #matchKey: string | undefined;
 
   constructor(
     readonly name: string,
@@ -170,12 +171,12 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
     const matched = new Int32Array(candidates.length);
     if (hashes.length > 0 && this.index.size > 0) this.index.countMatches(hashes, this.#positionsOf(candidates), matched);
     const info: PrefixMatchInfo = { hashes, totalBlocks: hashes.length, candidates, matched, blockTokens: blockBytes / CHARS_PER_TOKEN };
-    writeMatchInfo(cycleState, this.name, info);
+    writeMatchInfo(cycleState, (this.#matchKey ??= matchKeyOf(this.name)), info);
   }
 
   preRequest(_request: InferenceRequest, result: SchedulingResult, cycleState: CycleState): void {
     // Its own blocks: another prefix producer may have written the shared key since (another block size).
-    const info = cycleState.read<PrefixMatchInfo>(matchKeyOf(this.name)) ?? cycleState.read<PrefixMatchInfo>(PREFIX_CACHE_MATCH_KEY);
+    const info = cycleState.read<PrefixMatchInfo>((this.#matchKey ??= matchKeyOf(this.name))) ?? cycleState.read<PrefixMatchInfo>(PREFIX_CACHE_MATCH_KEY);
     if (!info || info.totalBlocks === 0) return;
     const primary = result.profileResults.get(result.primaryProfileName)?.targetEndpoints[0]?.endpoint;
     if (primary) this.#learn(primary, info.hashes);

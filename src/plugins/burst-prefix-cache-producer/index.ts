@@ -13,7 +13,7 @@ import type { CycleState } from '../../framework/cycle-state.js';
 import type { DataProducer } from '../../framework/request-control.js';
 import { ConfigError } from '../../errors.js';
 import { param, parseParameters } from '../shared/params.js';
-import { CHARS_PER_TOKEN, PREFIX_CACHE_MATCH_KEY, prefixBytes, writeMatchInfo, type PrefixMatchInfo } from '../approx-prefix-cache-producer/index.js';
+import { CHARS_PER_TOKEN, PREFIX_CACHE_MATCH_KEY, prefixBytes, writeMatchInfo, matchKeyOf, type PrefixMatchInfo } from '../approx-prefix-cache-producer/index.js';
 import { chainHashes, xxh64 } from '../approx-prefix-cache-producer/xxh64.js';
 import { assignBurst, type BurstEntry } from './assign.js';
 
@@ -76,6 +76,7 @@ export class BurstPrefixCacheProducer implements DataProducer {
   readonly uses = [TOKENIZED_PROMPT_KEY] as const;
   #window: Waiting[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #matchKey: string | undefined;
   /** Requests that found their window full (they got no affinity). */
   overflowed = 0;
 
@@ -106,7 +107,7 @@ export class BurstPrefixCacheProducer implements DataProducer {
           const at = key === undefined ? -1 : candidates.findIndex((c) => c.key === key);
           if (at >= 0) matched[at] = hashes.length;
           const info: PrefixMatchInfo = { hashes, totalBlocks: hashes.length, candidates, matched, blockTokens: this.config.blockSizeTokens };
-          writeMatchInfo(cycleState, this.name, info);
+          writeMatchInfo(cycleState, (this.#matchKey ??= matchKeyOf(this.name)), info);
           resolve();
         },
       };

@@ -15,7 +15,7 @@ import { TOKENIZED_PROMPT_KEY, type InferenceRequest } from '../../framework/req
 import type { CycleState } from '../../framework/cycle-state.js';
 import type { DataProducer, PreRequest } from '../../framework/request-control.js';
 import type { SchedulingResult } from '../../framework/scheduling.js';
-import { PREFIX_CACHE_MATCH_KEY, PREFILL_PROFILE, writeMatchInfo, type PrefixMatchInfo } from '../approx-prefix-cache-producer/index.js';
+import { PREFIX_CACHE_MATCH_KEY, PREFILL_PROFILE, writeMatchInfo, matchKeyOf, type PrefixMatchInfo } from '../approx-prefix-cache-producer/index.js';
 import { BlockKeyer } from '../../kvindex/block-keys.js';
 import { KvBlockIndex } from '../../kvindex/kv-block-index.js';
 import { KvEventIngester } from '../../kvindex/ingest.js';
@@ -47,6 +47,7 @@ export class PrecisePrefixCacheProducer implements DataProducer, PreRequest, End
   readonly #pods: PodSubscribers;
   #bound: BoundSubscriber | undefined;
   #closed = false;
+  #matchKey: string | undefined;
   /** Endpoint key → its `address:port`, for removals (which arrive by key). */
   readonly #hostPorts = new Map<string, string>();
   /** `address:port` → address, for the replay socket. */
@@ -137,7 +138,7 @@ export class PrecisePrefixCacheProducer implements DataProducer, PreRequest, End
     const matched = new Int32Array(candidates.length);
     candidates.forEach((c, i) => (matched[i] = Math.trunc(match.get(c.hostPort)?.weighted ?? 0)));
     const info: PrefixMatchInfo = { hashes: NO_HASHES, totalBlocks: keys.length, candidates, matched, blockTokens: this.keyer.blockSize };
-    writeMatchInfo(cycleState, this.name, info);
+    writeMatchInfo(cycleState, (this.#matchKey ??= matchKeyOf(this.name)), info);
     if (this.settings.speculativeIndexing) {
       this.#pending.set(request.requestId, keys);
       if (this.#pending.size > 10_000) this.#pending.delete(this.#pending.keys().next().value!);
