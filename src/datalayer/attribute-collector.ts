@@ -10,6 +10,7 @@ import type { Endpoint } from '../framework/endpoint.js';
 import type { AttributeExtractor, AttributeSource, PageSample } from '../framework/datalayer.js';
 import type { EndpointStore } from './endpoint-store.js';
 import { PageClient } from './page-client.js';
+import { syncLoops } from './endpoint-loops.js';
 import { SampleNames, scanSamples } from './prom-text.js';
 
 export interface AttributeCollectorOptions {
@@ -62,14 +63,13 @@ export class AttributeCollector {
 
   /** Starts reads for endpoints that appeared, stops those of endpoints that left. */
   sync(endpoints: readonly Endpoint[]): void {
-    const live = new Set(endpoints.map((e) => e.key));
-    for (const key of [...this.#loops.keys()]) if (!live.has(key)) this.#stop(key);
-    for (const e of endpoints) {
-      if (this.#loops.has(e.key)) continue;
-      const loop: Loop = { key: e.key, busy: false, stopped: false, client: undefined, problem: undefined, lastGood: this.#options.extractors.map(() => 0) };
-      this.#loops.set(e.key, loop);
-      this.#run(loop);
-    }
+    syncLoops(
+      this.#loops,
+      endpoints,
+      (e): Loop => ({ key: e.key, busy: false, stopped: false, client: undefined, problem: undefined, lastGood: this.#options.extractors.map(() => 0) }),
+      (key) => this.#stop(key),
+      (loop) => this.#run(loop),
+    );
     if (this.#loops.size > 0 && !this.#tick) this.#tick = setInterval(() => this.#onTick(), this.#intervalMs);
     else if (this.#loops.size === 0) this.#stopTimer();
   }

@@ -9,6 +9,7 @@ import type { EndpointStore } from './endpoint-store.js';
 import { MetricsExtractor } from './extract.js';
 import type { MetricsMapping } from '../framework/datalayer.js';
 import { PageClient } from './page-client.js';
+import { syncLoops } from './endpoint-loops.js';
 
 export interface CollectorOptions {
   readonly intervalMs: number;
@@ -93,14 +94,13 @@ export class MetricsCollector {
 
   /** Starts loops for endpoints that appeared and stops those of endpoints that left. */
   sync(endpoints: readonly Endpoint[]): void {
-    const live = new Set(endpoints.map((e) => e.key));
-    for (const key of [...this.#loops.keys()]) if (!live.has(key)) this.#stop(key);
-    for (const e of endpoints) {
-      if (this.#loops.has(e.key)) continue;
-      const loop: Loop = { key: e.key, metadata: undefined, busy: false, stopped: false, problem: undefined, outcome: undefined, scrapes: 0, client: undefined };
-      this.#loops.set(e.key, loop);
-      this.#run(loop);
-    }
+    syncLoops(
+      this.#loops,
+      endpoints,
+      (e): Loop => ({ key: e.key, metadata: undefined, busy: false, stopped: false, problem: undefined, outcome: undefined, scrapes: 0, client: undefined }),
+      (key) => this.#stop(key),
+      (loop) => this.#run(loop),
+    );
     if (this.#loops.size > 0 && !this.#sweep) {
       const every = Math.max(10, Math.min(100, this.#options.timeoutMs / 10));
       this.#sweep = setInterval(() => this.#expire(), every);

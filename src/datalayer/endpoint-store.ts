@@ -16,6 +16,16 @@ const sameMetadata = (a: EndpointMetadata, b: EndpointMetadata) =>
   Object.keys(a.labels).length === Object.keys(b.labels).length &&
   Object.entries(a.labels).every(([k, v]) => b.labels[k] === v);
 
+/** `current` with `values` written and `remove` dropped: a new map, or `current` itself when that changes nothing. */
+function mergedAttributes(current: ReadonlyMap<string, unknown>, values: ReadonlyMap<string, unknown>, remove: readonly string[] = []): ReadonlyMap<string, unknown> {
+  const changed = remove.some((k) => current.has(k)) || [...values].some(([k, v]) => !current.has(k) || current.get(k) !== v);
+  if (!changed) return current;
+  const next = new Map(current);
+  for (const k of remove) next.delete(k);
+  for (const [k, v] of values) next.set(k, v);
+  return next;
+}
+
 export class EndpointStore implements DiscoverySink {
   readonly #endpoints = new Map<string, Endpoint>();
   readonly #ledger: LoadLedger;
@@ -106,9 +116,8 @@ export class EndpointStore implements DiscoverySink {
       cacheNumBlocks: scraped.cacheNumBlocks ?? m.cacheNumBlocks,
       updateTime,
     });
-    // Custom series become attributes; a new map only when a value changed (see putAttributes).
-    const changed = scraped.attributes !== undefined && [...scraped.attributes].some(([k, v]) => e.attributes.get(k) !== v);
-    const attributes = changed ? new Map([...e.attributes, ...scraped.attributes!]) : e.attributes;
+    // Custom series become attributes (see putAttributes).
+    const attributes = scraped.attributes ? mergedAttributes(e.attributes, scraped.attributes) : e.attributes;
     this.#endpoints.set(key, Object.freeze({ ...e, metrics, attributes }));
     this.#ledger.scraped(key, updateTime); // dispatches before this scrape are now in its figures
     this.#changed();
@@ -116,15 +125,14 @@ export class EndpointStore implements DiscoverySink {
 
   /**
    * Writes attributes (`values`) and drops others (`remove`) of an endpoint. The attribute map is replaced,
-   * not changed in place, so snapshots already taken keep theirs and workers see that it changed.
+   * not changed in place, so snapshots already taken keep theirs and workers see that it changed; when
+   * nothing changes it is kept, so an unchanged reading does not make a new snapshot.
    */
   putAttributes(key: string, values: ReadonlyMap<string, unknown>, remove: readonly string[] = []): void {
     const e = this.#endpoints.get(key);
     if (!e) return;
-    if (values.size === 0 && !remove.some((k) => e.attributes.has(k))) return;
-    const attributes = new Map(e.attributes);
-    for (const k of remove) attributes.delete(k);
-    for (const [k, v] of values) attributes.set(k, v);
+    const attributes = mergedAttributes(e.attributes, values, remove);
+    if (attributes === e.attributes) return;
     this.#endpoints.set(key, Object.freeze({ ...e, attributes }));
     this.#changed();
   }

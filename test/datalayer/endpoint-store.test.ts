@@ -35,7 +35,7 @@ test('a scrape missing a figure keeps the last good value; the update time still
   assert.deepEqual([m.waitingQueueSize, m.runningRequestsSize, m.kvCacheUsage, m.updateTime], [3, 5, 0.4, 2000]);
 });
 
-test('custom-metric attributes from a scrape: a new attribute map only when a value changed', () => {
+test('attributes from a scrape or an attribute source: a new attribute map only when a value changed', () => {
   const store = new EndpointStore(new LoadTracker());
   store.upsert(meta('a'));
   const attrs = () => store.get('ns/a')!.attributes;
@@ -50,6 +50,15 @@ test('custom-metric attributes from a scrape: a new attribute map only when a va
   assert.equal(attrs().get('t/core-metrics-extractor'), 60, 'a scrape without it keeps the last value');
   store.updateMetrics('ns/a', { problems: [], attributes: new Map([['t/core-metrics-extractor', 70]]) }, 4000);
   assert.deepEqual([attrs() !== first, attrs().get('t/core-metrics-extractor'), first.get('t/core-metrics-extractor')], [true, 70, 60]);
+  // putAttributes (attribute sources) follows the same rule.
+  const before = attrs();
+  store.putAttributes('ns/a', new Map([['g/dcgm-extractor', 0.5]]));
+  const withGpu = attrs();
+  assert.notEqual(withGpu, before);
+  store.putAttributes('ns/a', new Map([['g/dcgm-extractor', 0.5]]));
+  assert.equal(attrs(), withGpu, 'an unchanged reading keeps the map');
+  store.putAttributes('ns/a', new Map(), ['g/dcgm-extractor']);
+  assert.deepEqual([attrs().has('g/dcgm-extractor'), withGpu.has('g/dcgm-extractor')], [false, true]);
 });
 
 test('deleting an endpoint tells the listeners and drops it; a late scrape for it is ignored', () => {
