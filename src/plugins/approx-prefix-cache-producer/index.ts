@@ -83,18 +83,35 @@ export function prefixCacheConfig(parameters: unknown): PrefixCacheConfig {
 
 const encoder = new TextEncoder();
 
+/** Hash seeds by model and salt: a handful of distinct values, hashed once each (shared by every prefix producer). */
+const seeds = new Map<string, ReturnType<typeof xxh64>>();
+function seedOf(text: string): ReturnType<typeof xxh64> {
+  let seed = seeds.get(text);
+  if (seed === undefined) {
+    if (seeds.size >= 4096) seeds.clear(); // salts may be per user: a bound, not an LRU
+    seed = xxh64(encoder.encode(text));
+    seeds.set(text, seed);
+  }
+  return seed;
+}
+
 /**
  * What the blocks are cut from: the real token ids when a tokenizer produced them (four bytes a token, so
  * a block of N tokens is N·4 bytes, exactly the pods' own blocks), else the prompt text at ~4 bytes a
  * token (the Go EPP's estimate).
  */
-export function prefixBytes(request: InferenceRequest): Uint8Array {
+function prefixBytes(request: InferenceRequest): Uint8Array {
   const t = request.tokenizedPrompt;
   if (t && t.exact && t.prompts.length === 1) {
     const ids = t.prompts[0]!.tokenIds;
     return new Uint8Array(ids.buffer, ids.byteOffset, ids.byteLength);
   }
   return request.body.prefixText;
+}
+
+/** The request's prefix cut into `blockBytes` blocks (at most `maxBlocks`), chain-hashed from a seed of model and cache salt. */
+export function prefixBlockHashes(request: InferenceRequest, blockBytes: number, maxBlocks: number): Float64Array {
+  return chainHashes(prefixBytes(request), blockBytes, maxBlocks, seedOf(request.targetModel + request.body.cacheSalt));
 }
 
 /**
@@ -133,19 +150,7 @@ export class ApproxPrefixCacheProducer implements DataProducer, PreRequest, Endp
   }
 
   hash(request: InferenceRequest, blockBytes: number): Float64Array {
-    return chainHashes(prefixBytes(request), blockBytes, this.maxBlocks(blockBytes), this.#seedOf(request.targetModel + request.body.cacheSalt));
-  }
-
-  /** Hash seeds by model and salt: a handful of distinct values, hashed once each. */
-  readonly #seeds = new Map<string, ReturnType<typeof xxh64>>();
-  #seedOf(text: string): ReturnType<typeof xxh64> {
-    let seed = this.#seeds.get(text);
-    if (seed === undefined) {
-      if (this.#seeds.size >= 4096) this.#seeds.clear(); // salts may be per user: a bound, not an LRU
-      seed = xxh64(encoder.encode(text));
-      this.#seeds.set(text, seed);
-    }
-    return seed;
+    return prefixBlockHashes(request, blockBytes, this.maxBlocks(blockBytes));
   }
 
   /**

@@ -13,8 +13,7 @@ import type { CycleState } from '../../framework/cycle-state.js';
 import type { DataProducer } from '../../framework/request-control.js';
 import { ConfigError } from '../../errors.js';
 import { param, parseParameters } from '../shared/params.js';
-import { CHARS_PER_TOKEN, PREFIX_CACHE_MATCH_KEY, prefixBytes, writeMatchInfo, matchKeyOf, type PrefixMatchInfo } from '../approx-prefix-cache-producer/index.js';
-import { chainHashes, xxh64 } from '../approx-prefix-cache-producer/xxh64.js';
+import { CHARS_PER_TOKEN, PREFIX_CACHE_MATCH_KEY, prefixBlockHashes, writeMatchInfo, matchKeyOf, type PrefixMatchInfo } from '../approx-prefix-cache-producer/index.js';
 import { assignBurst, type BurstEntry } from './assign.js';
 
 export const BURST_PREFIX_CACHE_PRODUCER = 'burst-prefix-cache-producer';
@@ -66,8 +65,6 @@ interface Waiting extends BurstEntry {
   readonly done: () => void;
 }
 
-const encoder = new TextEncoder();
-
 export class BurstPrefixCacheProducer implements DataProducer {
   readonly type = BURST_PREFIX_CACHE_PRODUCER;
   readonly produces = [PREFIX_CACHE_MATCH_KEY] as const;
@@ -86,8 +83,7 @@ export class BurstPrefixCacheProducer implements DataProducer {
   ) {}
 
   hash(request: InferenceRequest): Float64Array {
-    const seed = xxh64(encoder.encode(request.targetModel + request.body.cacheSalt));
-    return chainHashes(prefixBytes(request), this.config.blockSizeTokens * CHARS_PER_TOKEN, this.config.maxBlocks, seed);
+    return prefixBlockHashes(request, this.config.blockSizeTokens * CHARS_PER_TOKEN, this.config.maxBlocks);
   }
 
   produce(request: InferenceRequest, candidates: readonly Endpoint[], cycleState: CycleState): Promise<void> | void {
