@@ -4,16 +4,13 @@ import type { PluginRegistration } from '../../framework/plugin.js';
 import type { AttributeSource } from '../../framework/datalayer.js';
 import { parseDuration } from '../../config/duration.js';
 import { param, parseParameters } from '../shared/params.js';
+import { pageLocation } from '../metrics-data-source/index.js';
 
 export const DCGM_DATA_SOURCE = 'dcgm-data-source';
 
-const PATH = 'must be a path starting with "/"';
-
 export const parametersSchema = z.object({
-  scheme: z.enum(['http', 'https'], { error: 'must be "http" or "https"' }).nullish(),
-  path: z.string({ error: PATH }).startsWith('/', { error: PATH }).nullish(),
+  ...pageLocation,
   port: z.number({ error: 'must be a port (1–65535)' }).int({ error: 'must be a port (1–65535)' }).min(1, { error: 'must be a port (1–65535)' }).max(65535, { error: 'must be a port (1–65535)' }).nullish(),
-  insecureSkipVerify: param.bool(),
   useNodeAddress: param.bool(),
   interval: param.string(),
 });

@@ -19,11 +19,16 @@ export class MetricsDataSource implements MetricsSource {
 
 const PATH = 'must be a path starting with "/"';
 
-/** The parameters this plugin knows. */
-export const parametersSchema = z.object({
+/** Where a page is, as every page-reading data source takes it (`dcgm-data-source` too). */
+export const pageLocation = {
   scheme: z.enum(['http', 'https'], { error: 'must be "http" or "https"' }).nullish(),
   path: z.string({ error: PATH }).startsWith('/', { error: PATH }).nullish(),
   insecureSkipVerify: param.bool(),
+};
+
+/** The parameters this plugin knows. */
+export const parametersSchema = z.object({
+  ...pageLocation,
   nameFilter: param.bool(),
 });
 
