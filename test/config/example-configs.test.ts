@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { primaryTargets } from '../../src/framework/scheduling.js';
 import { ROLE_LABEL } from '../../src/plugins/shared/disagg.js';
 import { makeEndpoint, makeRequest, testServices } from '../helpers/fixtures.js';
-import { cycleFromConfig, exampleConfig } from '../helpers/config-cycle.js';
+import { cycleFromConfig, exampleConfig, llmdSample } from '../helpers/config-cycle.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/configs/', import.meta.url));
 
@@ -32,55 +32,13 @@ test('every example config loads and routes', async () => {
   for (const f of files) assert.deepEqual(await routeOnce(exampleConfig(f), f), [], `${f} loads without warnings`);
 });
 
-/** Configs as users bring them (llm-d-router's deploy/config samples, GIE's chart and guides), verbatim in shape. */
+/**
+ * Configs as users bring them (llm-d-router's deploy/config samples, GIE's chart and guides), verbatim in shape;
+ * samples copied byte for byte live in test/fixtures/llm-d/.
+ */
 const FOREIGN: Record<string, string> = {
-  'llm-d dp-epp-config (data-parallel-profile-handler)': `# Sample EPP configuration for running with Data Parallel
-#
-apiVersion: llm-d.ai/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-- type: prefix-cache-scorer
-- type: decode-filter
-- type: max-score-picker
-- type: data-parallel-profile-handler
-  parameters:
-    primaryPort: 8000
-schedulingProfiles:
-- name: default
-  plugins:
-  - pluginRef: decode-filter
-  - pluginRef: max-score-picker
-  - pluginRef: prefix-cache-scorer
-    weight: 2
-`,
-  'llm-d probabilistic-admitter-epp-config': `# EPP configuration for the probabilistic-admitter plugin.
-#
-# The probabilistic-admitter handles all saturation-based admission decisions
-# at the admission extension point. To let it own admission exclusively, the
-# system-level utilization-detector is configured with effectively infinite
-# thresholds (queueDepthThreshold: 999999999, kvCacheUtilThreshold: 1.0).
-# This prevents the flow control dispatch gate from queueing requests before
-# the admitter can evaluate them.
-#
-# Note: If these utilization-detector thresholds are raised, requests will
-# undergo flow control queueing before reaching the probabilistic-admitter.
-apiVersion: inference.networking.x-k8s.io/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-- type: probabilistic-admitter
-- type: random-picker  # feel free to plug in other scorers/pickers here
-- type: utilization-detector
-  parameters:
-    queueDepthThreshold: 999999999
-    kvCacheUtilThreshold: 1.0
-flowControl:
-  saturationDetector:
-    pluginRef: utilization-detector
-schedulingProfiles:
-- name: default
-  plugins:
-  - pluginRef: random-picker
-`,
+  'llm-d dp-epp-config (data-parallel-profile-handler)': llmdSample('dp-epp-config.yaml'),
+  'llm-d probabilistic-admitter-epp-config': llmdSample('probabilistic-admitter-epp-config.yaml'),
   'llm-d epp-config (decode-filter + prefix)': `apiVersion: llm-d.ai/v1alpha1
 kind: EndpointPickerConfig
 plugins:
@@ -260,61 +218,7 @@ schedulingProfiles:
     weight: 10
   - pluginRef: active-request-scorer
 `,
-  'llm-d sim-epp-gpu-config (dcgm source, endpoint-attribute filter and scorer)': `# Sample EPP configuration: GPU utilization-aware routing
-# Routes requests to pods with lower GPU utilization, filtering out overloaded endpoints.
-apiVersion: llm-d.ai/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-- type: dcgm-data-source
-  name: dcgm-source
-  parameters:
-    port: 9400
-    interval: "1s"
-- type: dcgm-extractor
-  name: dcgm-extractor
-- type: endpoint-attribute-filter
-  name: gpu-utilization-filter
-  parameters:
-    attribute: "GPUUtilization"
-    producer: "dcgm-extractor"
-    onMissing: "Pass"
-    fallbackOnEmpty: true
-    algorithm:
-      type: "threshold"
-      threshold:
-        operator: "LessThanOrEqual"
-        value: 0.90
-- type: endpoint-attribute-scorer
-  name: gpu-utilization-scorer
-  parameters:
-    attributeKey: "GPUUtilization"
-    producer: "dcgm-extractor"
-    algorithm:
-      type: "linear_lower_is_better"
-      normalization:
-        fixedRange:
-          min: 0.0
-          max: 1.0
-- type: kv-cache-utilization-scorer
-- type: max-score-picker
-- type: single-profile-handler
-- type: decode-filter
-dataLayer:
-  sources:
-  - pluginRef: dcgm-source
-    extractors:
-    - pluginRef: dcgm-extractor
-schedulingProfiles:
-- name: default
-  plugins:
-  - pluginRef: decode-filter
-  - pluginRef: gpu-utilization-filter
-  - pluginRef: gpu-utilization-scorer
-    weight: 2.0
-  - pluginRef: kv-cache-utilization-scorer
-    weight: 1.0
-  - pluginRef: max-score-picker
-`,
+  'llm-d sim-epp-gpu-config (dcgm source, endpoint-attribute filter and scorer)': llmdSample('sim-epp-gpu-config.yaml'),
   'llm-d core-metrics-extractor customMetrics + endpoint-attribute-scorer (README examples)': `apiVersion: llm-d.ai/v1alpha1
 kind: EndpointPickerConfig
 plugins:
@@ -352,42 +256,7 @@ schedulingProfiles:
       - pluginRef: queue-depth-attribute
         weight: 1
 `,
-  'llm-d epp-burst-prefix-cache-config (token-producer → burst-prefix-cache-producer → prefix-cache-scorer)': `# Sample EPP config: burst prefix cache pipeline
-#   token-producer -> burst-prefix-cache-producer -> prefix-cache-scorer
-#
-# Co-locates bursts of prompt-sharing requests (e.g. RL rollout group samples)
-# onto shared replicas so a shared prefix is prefilled once instead of scattered
-# across replicas on a cold cache.
-apiVersion: llm-d.ai/v1alpha1
-kind: EndpointPickerConfig
-plugins:
-  - type: token-producer
-    parameters:
-      modelName: hf-repo/model-name           # set to the model used in the vLLM deployment
-      vllm:
-        url: http://<vllm-service>.<namespace>.svc.cluster.local:8000
-  - type: single-profile-handler
-  - type: decode-filter
-  - type: burst-prefix-cache-producer
-    parameters:
-      windowDurationMs: 100       # batch window T
-      maxPerReplica: -1           # k; -1 sends all samples of a group to one replica
-      minColocateBlocks: 0        # >0 co-locates distinct groups sharing >= N leading blocks; 0 = load-balanced
-  - type: prefix-cache-scorer
-    parameters:
-      prefixMatchInfoProducerName: burst-prefix-cache-producer
-  - type: load-aware-scorer
-  - type: max-score-picker
-schedulingProfiles:
-  - name: default
-    plugins:
-      - pluginRef: decode-filter
-      - pluginRef: prefix-cache-scorer
-        weight: 2.0
-      - pluginRef: load-aware-scorer
-        weight: 1.0
-      - pluginRef: max-score-picker
-`,
+  'llm-d epp-burst-prefix-cache-config (token-producer → burst-prefix-cache-producer → prefix-cache-scorer)': llmdSample('epp-burst-prefix-cache-config.yaml'),
   'GIE v1 chart default': `apiVersion: inference.networking.x-k8s.io/v1alpha1
 kind: EndpointPickerConfig
 plugins:

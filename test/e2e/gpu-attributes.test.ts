@@ -1,6 +1,6 @@
 /**
- * llm-d's GPU-aware sample config end to end: a DCGM exporter (one page for both pods, DaemonSet style,
- * samples labelled by pod) read by dcgm-data-source, turned into GPUUtilization by dcgm-extractor, used by
+ * llm-d's GPU-aware sample config (test/fixtures/llm-d/sim-epp-gpu-config.yaml) end to end: a DCGM
+ * exporter (one page for both pods, DaemonSet style, samples labelled by pod) read by dcgm-data-source, turned into GPUUtilization by dcgm-extractor, used by
  * endpoint-attribute-filter and -scorer; the default metrics source keeps scraping the pods beside it.
  */
 import { test } from 'node:test';
@@ -10,54 +10,15 @@ import type { AddressInfo } from 'node:net';
 import { destinationOf, fakePods, requestBody, requestHeaders, startTestEpp, Stream } from '../helpers/ext-proc-harness.js';
 import { GPU_UTILIZATION_KEY } from '../../src/plugins/dcgm-extractor/index.js';
 import { until } from '../helpers/until.js';
+import { llmdSample } from '../helpers/config-cycle.js';
 
-const config = (port: number) => `plugins:
-- type: dcgm-data-source
-  name: dcgm-source
-  parameters:
-    port: ${port}
-    interval: "20ms"
-- type: dcgm-extractor
-  name: dcgm-extractor
-- type: endpoint-attribute-filter
-  name: gpu-utilization-filter
-  parameters:
-    attribute: "GPUUtilization"
-    producer: "dcgm-extractor"
-    onMissing: "Pass"
-    fallbackOnEmpty: true
-    algorithm:
-      type: "threshold"
-      threshold:
-        operator: "LessThanOrEqual"
-        value: 0.90
-- type: endpoint-attribute-scorer
-  name: gpu-utilization-scorer
-  parameters:
-    attributeKey: "GPUUtilization"
-    producer: "dcgm-extractor"
-    algorithm:
-      type: "linear_lower_is_better"
-      normalization:
-        fixedRange: {min: 0.0, max: 1.0}
-- type: kv-cache-utilization-scorer
-- type: max-score-picker
-- type: single-profile-handler
-dataLayer:
-  sources:
-  - pluginRef: dcgm-source
-    extractors:
-    - pluginRef: dcgm-extractor
-schedulingProfiles:
-- name: default
-  plugins:
-  - pluginRef: gpu-utilization-filter
-  - pluginRef: gpu-utilization-scorer
-    weight: 2.0
-  - pluginRef: kv-cache-utilization-scorer
-    weight: 1.0
-  - pluginRef: max-score-picker
-`;
+/** llm-d's sample, verbatim but for the exporter's port and a faster read interval (its decode-filter keeps unlabelled pods). */
+const config = (port: number) => {
+  const sample = llmdSample('sim-epp-gpu-config.yaml');
+  const text = sample.replace('port: 9400', `port: ${port}`).replace('interval: "1s"', 'interval: "20ms"');
+  assert.notEqual(text.indexOf(`port: ${port}`), -1, 'the sample names the exporter port');
+  return text;
+};
 
 test('e2e GPU-aware routing: DCGM utilization per pod filters and scores; a change in utilization moves traffic', async () => {
   const fake = await fakePods([{ waiting: 0, kv: 0.1 }, { waiting: 0, kv: 0.1 }]);

@@ -23,6 +23,11 @@ export function cycleFromConfig(configText: string, services: PluginServices = t
   return { config, cycle, tracker, warnings };
 }
 
+/** test/fixtures/llm-d/<name>: a sample config from llm-d-router's deploy/config, verbatim. */
+export function llmdSample(name: string): string {
+  return readFileSync(new URL(`../../../test/fixtures/llm-d/${name}`, import.meta.url), 'utf8');
+}
+
 /** examples/configs/<name>, read from the repository (tests run from dist/). */
 export function exampleConfig(name: string): string {
   return readFileSync(new URL(`../../../examples/configs/${name}`, import.meta.url), 'utf8');

@@ -1,7 +1,6 @@
 /** topology-extractor, topology-affinity-filter and -scorer: levels, fail-open rules, and llm-d's pd-topology config. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { MapCycleState } from '../../src/scheduling/cycle-state.js';
 import { TopologyAffinityFilter } from '../../src/plugins/topology-affinity-filter/index.js';
 import { TopologyAffinityScorer } from '../../src/plugins/topology-affinity-scorer/index.js';
@@ -9,7 +8,7 @@ import { defaultTopologySource } from '../../src/plugins/shared/topology.js';
 import { PEER_ENDPOINT_KEY, ROLE_LABEL } from '../../src/plugins/shared/disagg.js';
 import { registration as filterRegistration } from '../../src/plugins/topology-affinity-filter/index.js';
 import { ConfigError } from '../../src/errors.js';
-import { cycleFromConfig } from '../helpers/config-cycle.js';
+import { cycleFromConfig, llmdSample } from '../helpers/config-cycle.js';
 import { makeEndpoint, makeRequest, testHandle } from '../helpers/fixtures.js';
 
 const at = (name: string, host: string, rack: string, zone: string, role = 'prefill', queue = 0) =>
@@ -49,7 +48,7 @@ test('topology-affinity-scorer: llm-d\'s curve, 0 without a peer or a topology',
 });
 
 test("llm-d's pd-topology-epp-config.yaml loads unmodified and puts the prefill on the decode pod's host", () => {
-  const text = readFileSync(new URL('../../../test/fixtures/llm-d/pd-topology-epp-config.yaml', import.meta.url), 'utf8');
+  const text = llmdSample('pd-topology-epp-config.yaml');
   const { cycle, warnings } = cycleFromConfig(text);
   assert.deepEqual(warnings, []);
   const pods = [at('decode-a', 'h1', 'r1', 'z1', 'decode', 0), at('decode-b', 'h2', 'r1', 'z1', 'decode', 5), at('prefill-far', 'h9', 'r9', 'z2', 'prefill', 0), at('prefill-near', 'h1', 'r1', 'z1', 'prefill', 3)];
