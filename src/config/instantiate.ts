@@ -64,6 +64,11 @@ export interface LoadedConfig {
    * no extractor.
    */
   readonly defaultMetricsSource: { readonly source?: string; readonly mapper?: string };
+  /**
+   * Which `dataLayer.sources` (or `data.sources`) entry is the metrics source: the first that is not an
+   * attribute source (a GPU exporter does not replace it, llm-d's rule); -1 when none is.
+   */
+  readonly metricsSourceIndex: number;
   /** The sections later layers read (data layer, saturation, flow control, parser). */
   readonly raw: RawConfig;
   /** Where the config came from: a file path, `--config-text`, or the default config (set by loadConfig). */
@@ -277,13 +282,16 @@ function checkRefs(raw: RawConfig, set: PluginSet): void {
 }
 
 /** The registry's default metrics source and mapper, added when the config names no data source. */
-function addDefaultMetricsSource(raw: RawConfig, set: PluginSet, registry: Registry): LoadedConfig['defaultMetricsSource'] {
+function metricsSourceIndexOf(raw: RawConfig, set: PluginSet): number {
+  return (raw.dataLayer?.sources ?? raw.data?.sources ?? []).findIndex((s) => !isAttributeSource(set.byName.get(s.pluginRef)!));
+}
+
+function addDefaultMetricsSource(raw: RawConfig, set: PluginSet, registry: Registry, metricsSourceIndex: number): LoadedConfig['defaultMetricsSource'] {
   const sources = raw.dataLayer?.sources ?? raw.data?.sources ?? [];
   const defaults = registry.defaultMetricsSource();
   if (!defaults) return {};
   const mapper = () => set.defaultOf(defaults.mapperType, 'the data layer').name;
-  // Other sources (attribute sources such as a GPU exporter) do not replace the metrics source (llm-d's rule).
-  const metrics = sources.find((s) => !isAttributeSource(set.byName.get(s.pluginRef)!));
+  const metrics = sources[metricsSourceIndex];
   if (metrics) return metrics.extractors?.length ? {} : { mapper: mapper() };
   if (raw.dataLayer?.injectDefaults === false) return {};
   return { source: set.defaultOf(defaults.sourceType, 'the data layer').name, mapper: mapper() };
@@ -299,7 +307,8 @@ export function instantiateConfig(raw: RawConfig, registry: Registry, services: 
   const profiles = buildProfiles(raw, set);
   const profileHandler = chooseHandler(set, profiles);
   const producers = addDefaultProducers(set, registry, logger);
-  const defaultMetricsSource = addDefaultMetricsSource(raw, set, registry);
+  const metricsSourceIndex = metricsSourceIndexOf(raw, set);
+  const defaultMetricsSource = addDefaultMetricsSource(raw, set, registry, metricsSourceIndex);
   const all = set.all();
   return {
     plugins: set.byName,
@@ -313,6 +322,7 @@ export function instantiateConfig(raw: RawConfig, registry: Registry, services: 
     endpointListeners: all.filter((p): p is Plugin & EndpointLifecycleListener => isEndpointLifecycleListener(p)),
     featureGates,
     defaultMetricsSource,
+    metricsSourceIndex,
     raw,
   };
 }

@@ -60,7 +60,7 @@ function sourceEntries(config: LoadedConfig): { section: string; entries: readon
  */
 function collectorSettings(config: LoadedConfig): Pick<CollectorOptions, 'scheme' | 'path' | 'nameFilter' | 'insecureSkipVerify' | 'mapping'> | undefined {
   const { section, entries } = sourceEntries(config);
-  const index = entries.findIndex((s) => !isAttributeSource(config.plugins.get(s.pluginRef)!));
+  const index = config.metricsSourceIndex;
   const entry = entries[index];
   const injected = config.defaultMetricsSource;
   const sourceRef = entry?.pluginRef ?? injected.source;
