@@ -53,7 +53,11 @@ serveControl(
     metrics: async () => ({ text: await epp.metrics.metrics() }),
     /** Allocation sampling, collected objects included (bench/heap-profile.ts): start, then stop writing the profile to `arg`. */
     heapStart: async () => {
-      const session = (heapSession ??= (() => (((s) => (s.connect(), s))(new Session())))());
+      if (!heapSession) {
+        heapSession = new Session();
+        heapSession.connect();
+      }
+      const session = heapSession;
       await post(session, 'HeapProfiler.enable', {});
       await post(session, 'HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
       return { ok: true };

@@ -1,9 +1,9 @@
 /**
  * The ext_proc listener on node:http2 with gRPC's wire format written here instead of grpc-js: one
  * bidirectional method, messages as 5-byte-prefixed frames, the status in the trailers. grpc-js wraps each
- * HTTP/2 stream in interceptors, metadata objects and an object stream per call; the same echo answers
- * cost 0.58× the CPU on this path (bench/transport.bench.ts: 124–131 against 215–223 µs per 4 KB exchange),
- * and the EPP spends that difference on every request. What the proxy sees is the same: HTTP/2 with TLS
+ * HTTP/2 stream in interceptors, metadata objects and an object stream per call; on this path the EPP
+ * spends 0.68–0.70× the CPU per 4 KB exchange that it spends on grpc-js, 0.86–0.90× at 400 KB
+ * (bench/transport.bench.ts, which also runs the echo server both ways). What the proxy sees is the same: HTTP/2 with TLS
  * or plaintext, `application/grpc`, grpc-status and grpc-message trailers, keepalive pings, GOAWAY at
  * shutdown. Health checking stays on grpc-js (its own port, a few calls a second).
  */

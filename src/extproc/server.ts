@@ -34,7 +34,8 @@ export const DEFAULT_LIMITS: ServiceLimits = { maxStreams: 10_000, idleMs: 0 };
 export interface ExtProcCall {
   write(message: ProcessingResponse): boolean;
   end(): void;
-  on(event: string, listener: (...args: any[]) => void): unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** `any` arguments: what grpc-js and EventEmitter declare for listeners, so both kinds of call fit. */
+  on(event: string, listener: (...args: any[]) => void): unknown;
   getDeadline(): Date | number;
   readonly destroyed: boolean;
 }
