@@ -6,6 +6,8 @@
  * from NVLink to a NIC to several switch hops).
  */
 import type { Endpoint } from '../../framework/endpoint.js';
+import type { PluginHandle } from '../../framework/plugin.js';
+import { ConfigError } from '../../errors.js';
 
 export interface Topology {
   readonly hostname: string;
@@ -61,4 +63,13 @@ export const defaultTopologySource: TopologySource = { topologyOf: (e) => topolo
 
 export function isTopologySource(p: unknown): p is TopologySource {
   return typeof (p as Partial<TopologySource> | undefined)?.topologyOf === 'function';
+}
+
+/** The configured topology-extractor by name (default type name), else the default labels (with a warning). */
+export function topologySource(handle: PluginHandle, name: string | null | undefined): TopologySource {
+  const p = handle.plugin(name || 'topology-extractor');
+  if (p && isTopologySource(p)) return p;
+  if (name) throw new ConfigError('parameters.topologyProducerName', `no topology-extractor named "${name}"`);
+  handle.warn('no topology-extractor in the config: topology is read from the default pod labels (kubernetes.io/hostname, topology.kubernetes.io/{rack,zone,region})');
+  return defaultTopologySource;
 }

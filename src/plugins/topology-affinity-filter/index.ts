@@ -8,26 +8,17 @@
 import { z } from 'zod';
 import type { Endpoint } from '../../framework/endpoint.js';
 import type { CycleState } from '../../framework/cycle-state.js';
-import type { PluginHandle, PluginRegistration } from '../../framework/plugin.js';
+import type { PluginRegistration } from '../../framework/plugin.js';
 import type { InferenceRequest } from '../../framework/request.js';
 import type { Filter } from '../../framework/scheduling.js';
 import { ConfigError } from '../../errors.js';
 import { param, parseParameters } from '../shared/params.js';
 import { PEER_ENDPOINT_KEY } from '../shared/disagg.js';
-import { atLeast, commonLevel, defaultTopologySource, isTopologySource, LEVELS, type Level, type TopologySource } from '../shared/topology.js';
+import { atLeast, commonLevel, LEVELS, topologySource, type Level, type TopologySource } from '../shared/topology.js';
 
 export const TOPOLOGY_AFFINITY_FILTER = 'topology-affinity-filter';
 
 export const parametersSchema = z.object({ minAffinity: param.string(), topologyProducerName: param.string() });
-
-/** The configured topology-extractor by name (default type name), else the default labels. */
-export function topologySource(handle: PluginHandle, name: string | null | undefined): TopologySource {
-  const p = handle.plugin(name || 'topology-extractor');
-  if (p && isTopologySource(p)) return p;
-  if (name) throw new ConfigError('parameters.topologyProducerName', `no topology-extractor named "${name}"`);
-  handle.warn('no topology-extractor in the config: topology is read from the default pod labels (kubernetes.io/hostname, topology.kubernetes.io/{rack,zone,region})');
-  return defaultTopologySource;
-}
 
 export class TopologyAffinityFilter implements Filter {
   readonly type = TOPOLOGY_AFFINITY_FILTER;

@@ -12,8 +12,7 @@ import type { InferenceRequest } from '../../framework/request.js';
 import type { Scorer } from '../../framework/scheduling.js';
 import { param, parseParameters } from '../shared/params.js';
 import { PEER_ENDPOINT_KEY } from '../shared/disagg.js';
-import { commonLevel, type Level, type TopologySource } from '../shared/topology.js';
-import { topologySource } from '../topology-affinity-filter/index.js';
+import { commonLevel, topologySource, type Level, type TopologySource } from '../shared/topology.js';
 
 export const TOPOLOGY_AFFINITY_SCORER = 'topology-affinity-scorer';
 
