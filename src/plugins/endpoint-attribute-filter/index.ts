@@ -30,7 +30,7 @@ export const parametersSchema = z.object({
   fallbackOnEmpty: param.bool(),
   algorithm: z.object(
     {
-      type: z.literal('threshold', { error: 'must be "threshold" (the only algorithm so far)' }),
+      type: z.literal('threshold', { error: 'must be "threshold" (the only algorithm)' }),
       threshold: z.object(
         {
           operator: z.enum(OPERATOR_NAMES, { error: `must be one of ${OPERATOR_NAMES.join(', ')}` }),
