@@ -1,6 +1,6 @@
 /**
- * Child process for the server benchmark: a bare ext_proc server over the same grpc-js and protobufjs
- * codec as the EPP, answering each stream exactly as the EPP does in FULL_DUPLEX_STREAMED (destination
+ * Child process for the server benchmark: a bare ext_proc server on grpc-js with protobufjs's generated
+ * codec (as a plain Node ext_proc server would be; the EPP writes its answers with its own encoder), answering each stream exactly as the EPP does in FULL_DUPLEX_STREAMED (destination
  * header + content-length + the echoed request headers + x-request-id + envoy.lb metadata, the body back in 62,000-byte streamed_response chunks,
  * an empty response-headers answer, the response body echoed) but with no parsing, scheduling or
  * metrics: the floor a Node ext_proc server costs. Prints `{"grpcPort": n}`; exits when stdin closes.
@@ -11,7 +11,7 @@ import { headerRecord, setHeader, type ProcessingRequest, type ProcessingRespons
 import { extProcServiceDefinition as definition } from '../src/extproc/server.js';
 import { chunks, DESTINATION_HEADER, lbMetadata, SYSTEM_OWNED_HEADERS } from '../src/extproc/epp-protocol.js';
 import { serveControl } from './child-control.js';
-import { decodeRequest, encodeResponse, PROCESS_PATH } from '../src/extproc/codec.js';
+import { decodeRequest, encodeResponseWithProtobufjs, PROCESS_PATH } from '../src/extproc/codec.js';
 import { BareGrpcServer } from '../src/extproc/bare-grpc.js';
 
 const DESTINATION = '127.0.0.1:8000';
@@ -87,7 +87,7 @@ if (process.argv[2] === 'http2') {
   const server = new BareGrpcServer<ProcessingRequest, ProcessingResponse>({
     path: PROCESS_PATH,
     decode: decodeRequest,
-    encode: encodeResponse,
+    encode: encodeResponseWithProtobufjs,
     maxRecvBytes: 64 * 1024 * 1024,
     maxSendBytes: 64 * 1024 * 1024,
     keepaliveMs: 0,
@@ -97,7 +97,7 @@ if (process.argv[2] === 'http2') {
   grpcPort = await server.listen('127.0.0.1', 0);
 } else {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
-  server.addService(definition, { Process: process_ as (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => void });
+  server.addService({ Process: { ...definition.Process!, responseSerialize: encodeResponseWithProtobufjs } }, { Process: process_ as (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => void });
   grpcPort = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))));
 }
 process.stdout.write(JSON.stringify({ grpcPort }) + '\n');

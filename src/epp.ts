@@ -30,6 +30,7 @@ import { registerTokenizerMetrics } from './observability/tokenizer-metrics.js';
 import { isTokenProducer } from './plugins/token-producer/index.js';
 import { ExtProcService } from './extproc/server.js';
 import { BareGrpcServer } from './extproc/bare-grpc.js';
+import { frameProcessingResponse } from './extproc/response-encoder.js';
 import { decodeRequest, encodeResponse, PROCESS_PATH, type ProcessingRequest, type ProcessingResponse } from './extproc/codec.js';
 import { DEFAULT_STREAM_OPTIONS } from './extproc/process-stream.js';
 import { ResourceFile } from './resources/resource-file.js';
@@ -356,6 +357,7 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
         path: PROCESS_PATH,
         decode: decodeRequest,
         encode: encodeResponse,
+        frame: frameProcessingResponse,
         maxRecvBytes: options.grpcMaxRecvMsgSize,
         maxSendBytes: options.grpcMaxSendMsgSize,
         keepaliveMs: options.grpcKeepaliveTime,

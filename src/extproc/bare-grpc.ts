@@ -19,6 +19,8 @@ export interface BareGrpcOptions<In, Out> {
   readonly path: string;
   readonly decode: (frame: Buffer) => In;
   readonly encode: (message: Out) => Buffer;
+  /** Optional: the whole frame (prefix included) in parts, so large fields need not be copied behind a prefix. */
+  readonly frame?: (message: Out) => Buffer[];
   readonly maxRecvBytes: number;
   readonly maxSendBytes: number;
   /** Ping an idle connection this often; 0 = never. */
@@ -83,11 +85,9 @@ export class BareCall<In, Out> extends EventEmitter {
   write(message: Out): boolean {
     const stream = this.#stream;
     if (stream.destroyed || stream.writableEnded) return false;
+    if (this.#options.frame) return this.#writeParts(this.#options.frame(message));
     const body = this.#options.encode(message);
-    if (body.length > this.#options.maxSendBytes) {
-      this.#fail(GrpcStatus.RESOURCE_EXHAUSTED, `sent message larger than max (${body.length} vs. ${this.#options.maxSendBytes})`);
-      return false;
-    }
+    if (body.length > this.#options.maxSendBytes) return this.#tooBig(body.length);
     if (body.length > COPY_LIMIT) {
       // A large message (a body chunk) goes out as prefix + message in one corked write, not copied.
       const prefix = Buffer.allocUnsafe(5);
@@ -104,6 +104,28 @@ export class BareCall<In, Out> extends EventEmitter {
     frame.writeUInt32BE(body.length, 1);
     body.copy(frame, 5);
     return stream.write(frame);
+  }
+
+  #writeParts(parts: Buffer[]): boolean {
+    const stream = this.#stream;
+    if (parts.length === 1) {
+      const frame = parts[0]!;
+      if (frame.length - 5 > this.#options.maxSendBytes) return this.#tooBig(frame.length - 5);
+      return stream.write(frame);
+    }
+    let length = -5;
+    for (const p of parts) length += p.length;
+    if (length > this.#options.maxSendBytes) return this.#tooBig(length);
+    stream.cork();
+    let ok = true;
+    for (const p of parts) ok = stream.write(p);
+    stream.uncork();
+    return ok;
+  }
+
+  #tooBig(length: number): false {
+    this.#fail(GrpcStatus.RESOURCE_EXHAUSTED, `sent message larger than max (${length} vs. ${this.#options.maxSendBytes})`);
+    return false;
   }
 
   /** Ends the call with status OK (or the failure recorded); the trailers follow the last message. */

@@ -1,12 +1,13 @@
 /**
  * The ext_proc messages on the wire: the proto/ subset loaded with protobufjs once, at start-up. Decoding
  * gives protobufjs message objects (camelCase fields, bytes as Buffer/Uint8Array, oneof case names in
- * `request` / `response`); encoding takes plain objects of the same shape. No toObject/fromObject pass on
+ * `request` / `response`); encoding takes plain objects of the same shape (written by response-encoder.ts). No toObject/fromObject pass on
  * the hot path: a 400 KB body is decoded as one slice of the frame.
  */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import protobuf from 'protobufjs';
+import { encodeProcessingResponse } from './response-encoder.js';
 
 export const PROTO_DIR = fileURLToPath(new URL('../../../proto/', import.meta.url));
 
@@ -104,7 +105,11 @@ export function decodeRequest(frame: Buffer): ProcessingRequest {
   return ProcessingRequestType.decode(frame) as unknown as ProcessingRequest;
 }
 
-export function encodeResponse(message: ProcessingResponse): Buffer {
+/** The EPP's encoder (written by hand: response-encoder.ts). */
+export const encodeResponse: (message: ProcessingResponse) => Buffer = encodeProcessingResponse;
+
+/** protobufjs's generated encoder, as a plain grpc-js server would use it (the benchmarks' echo server). */
+export function encodeResponseWithProtobufjs(message: ProcessingResponse): Buffer {
   const bytes = ProcessingResponseType.encode(message as unknown as protobuf.Message).finish();
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
