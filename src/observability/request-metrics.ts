@@ -2,7 +2,8 @@
  * Request metrics with the Go EPP's names and labels (`inference_objective_*`), fed by the director.
  * Error codes are labelled with the Go EPP's names (BadRequest, ServiceUnavailable, …) so dashboards match.
  */
-import { Counter, Gauge, type Registry as PromRegistry } from 'prom-client';
+import type { Registry as PromRegistry } from 'prom-client';
+import { FastCounter, FastGauge } from './fast-counter.js';
 import { FastHistogram } from './fast-histogram.js';
 import type { RequestOutcome } from '../framework/request-control.js';
 import type { RequestObserver, RoutedRequest } from '../director/director.js';
@@ -32,29 +33,29 @@ export const MODEL_LABEL_LIMIT = 200;
 
 export class PromRequestObserver implements RequestObserver {
   readonly #models: BoundedLabels;
-  readonly #total: Counter<'model_name' | 'target_model_name' | 'priority'>;
-  readonly #errors: Counter<'model_name' | 'target_model_name' | 'error_code'>;
+  readonly #total: FastCounter<'model_name' | 'target_model_name' | 'priority'>;
+  readonly #errors: FastCounter<'model_name' | 'target_model_name' | 'error_code'>;
   readonly #duration: FastHistogram<'model_name' | 'target_model_name'>;
   readonly #requestSizes: FastHistogram<'model_name' | 'target_model_name'>;
   readonly #responseSizes: FastHistogram<'model_name' | 'target_model_name'>;
   readonly #inputTokens: FastHistogram<'model_name' | 'target_model_name'>;
   readonly #outputTokens: FastHistogram<'model_name' | 'target_model_name'>;
   readonly #cachedTokens: FastHistogram<'model_name' | 'target_model_name'>;
-  readonly #running: Gauge<'model_name'>;
+  readonly #running: FastGauge<'model_name'>;
 
   constructor(registry: PromRegistry, modelLabelLimit = MODEL_LABEL_LIMIT) {
     this.#models = new BoundedLabels(modelLabelLimit);
     const labels = ['model_name', 'target_model_name'] as const;
     const registers = [registry];
-    this.#total = new Counter({ name: 'inference_objective_request_total', help: 'Counter of inference objective requests broken out for each model and target model.', labelNames: [...labels, 'priority'], registers });
-    this.#errors = new Counter({ name: 'inference_objective_request_error_total', help: 'Counter of inference objective requests errors broken out for each model and target model.', labelNames: [...labels, 'error_code'], registers });
+    this.#total = new FastCounter({ name: 'inference_objective_request_total', help: 'Counter of inference objective requests broken out for each model and target model.', labelNames: [...labels, 'priority'], registers });
+    this.#errors = new FastCounter({ name: 'inference_objective_request_error_total', help: 'Counter of inference objective requests errors broken out for each model and target model.', labelNames: [...labels, 'error_code'], registers });
     this.#duration = new FastHistogram({ name: 'inference_objective_request_duration_seconds', help: 'Inference objective response latency distribution in seconds for each model and target model.', labelNames: labels, buckets: DURATION_BUCKETS, registers });
     this.#requestSizes = new FastHistogram({ name: 'inference_objective_request_sizes', help: 'Inference objective requests size distribution in bytes for each model and target model.', labelNames: labels, buckets: SIZE_BUCKETS, registers });
     this.#responseSizes = new FastHistogram({ name: 'inference_objective_response_sizes', help: 'Inference objective responses size distribution in bytes for each model and target model.', labelNames: labels, buckets: SIZE_BUCKETS, registers });
     this.#inputTokens = new FastHistogram({ name: 'inference_objective_input_tokens', help: 'Inference objective input token count distribution for requests in each model.', labelNames: labels, buckets: TOKEN_BUCKETS, registers });
     this.#outputTokens = new FastHistogram({ name: 'inference_objective_output_tokens', help: 'Inference objective output token count distribution for requests in each model.', labelNames: labels, buckets: TOKEN_BUCKETS, registers });
     this.#cachedTokens = new FastHistogram({ name: 'inference_objective_prompt_cached_tokens', help: 'Inference objective prompt cached token count distribution for requests in each model.', labelNames: labels, buckets: TOKEN_BUCKETS, registers });
-    this.#running = new Gauge({ name: 'inference_objective_running_requests', help: 'Inference objective number of running requests in each model.', labelNames: ['model_name'], registers });
+    this.#running = new FastGauge({ name: 'inference_objective_running_requests', help: 'Inference objective number of running requests in each model.', labelNames: ['model_name'], registers });
   }
 
   routed(r: RoutedRequest): void {

@@ -1,9 +1,10 @@
 /**
  * Scheduler metrics with the Go EPP's names and labels, on one prom-client registry. Plugin timers are
  * bound to their label set once, when the scheduler is built, so a cycle does no label lookups (the
- * histograms are FastHistograms: prom-client's observe hashes its labels on every call).
+ * histograms are FastHistograms, the counter a FastCounter: prom-client hashes its labels on every call).
  */
-import { Counter, type Registry as PromRegistry } from 'prom-client';
+import type { Registry as PromRegistry } from 'prom-client';
+import { FastCounter } from './fast-counter.js';
 import { FastHistogram } from './fast-histogram.js';
 import type { PluginIdentity } from '../framework/plugin.js';
 import type { DurationRecorder, ExtensionPoint, SchedulingObserver } from '../scheduling/observer.js';
@@ -15,7 +16,7 @@ const PLUGIN_BUCKETS = [0.00001, 0.00002, 0.00005, 0.0001, 0.0002, 0.0005, 0.001
 export class PromSchedulingObserver implements SchedulingObserver {
   readonly #pluginDuration: FastHistogram<'extension_point' | 'plugin_type' | 'plugin_name'>;
   readonly #e2e: (seconds: number) => void;
-  readonly #attempts: Counter<'status'>;
+  readonly #attempts: FastCounter<'status'>;
 
   constructor(registry: PromRegistry) {
     this.#pluginDuration = new FastHistogram({
@@ -32,7 +33,7 @@ export class PromSchedulingObserver implements SchedulingObserver {
       buckets: SCHEDULER_BUCKETS,
       registers: [registry],
     }).bind({});
-    this.#attempts = new Counter({
+    this.#attempts = new FastCounter({
       name: 'inference_extension_scheduler_attempts_total',
       help: 'Total number of scheduling attempts, by status (success or failure).',
       labelNames: ['status'],
