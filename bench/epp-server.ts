@@ -13,6 +13,7 @@ import { createLogger } from '../src/observability/logger.js';
 import { DEFAULT_CONFIG_TEXT } from '../src/config/defaults.js';
 import { serveControl } from './child-control.js';
 import { Session } from 'node:inspector';
+import { writeHeapSnapshot } from 'node:v8';
 
 const ports = JSON.parse(process.argv[2] ?? '[]') as number[];
 if (!Array.isArray(ports) || ports.length === 0) throw new Error('usage: epp-server.js <JSON list of page-server ports>');
@@ -51,15 +52,19 @@ serveControl(
       return { ok: true };
     },
     metrics: async () => ({ text: await epp.metrics.metrics() }),
-    /** Allocation sampling, collected objects included (bench/heap-profile.ts): start, then stop writing the profile to `arg`. */
-    heapStart: async () => {
+    /**
+     * Allocation sampling, collected objects included (bench/heap-profile.ts): start, then stop writing the
+     * profile to `arg`. `heapStart promoted` leaves out what young-generation collections freed: what is left
+     * outlived a scavenge (promoted to the old generation, the cost of scavenges and of mark-compact).
+     */
+    heapStart: async (mode) => {
       if (!heapSession) {
         heapSession = new Session();
         heapSession.connect();
       }
       const session = heapSession;
       await post(session, 'HeapProfiler.enable', {});
-      await post(session, 'HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+      await post(session, 'HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: mode !== 'promoted' });
       return { ok: true };
     },
     heapStop: async (file) => {
@@ -68,6 +73,8 @@ serveControl(
       return { ok: true };
     },
     /** With --expose-gc: a full collection first, so heap figures compare across samples. */
+    /** A heap snapshot (reachable objects only) written to `arg`: what is alive mid-run. */
+    heapSnapshot: (file) => ({ file: writeHeapSnapshot(file) }),
     gc: () => {
       const gc = (globalThis as { gc?: () => void }).gc;
       if (gc) gc();

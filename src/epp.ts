@@ -31,6 +31,7 @@ import { isTokenProducer } from './plugins/token-producer/index.js';
 import { ExtProcService } from './extproc/server.js';
 import { BareGrpcServer } from './extproc/bare-grpc.js';
 import { frameProcessingResponse } from './extproc/response-encoder.js';
+import { tuneV8ForServing } from './runtime/v8-tuning.js';
 import { decodeRequest, encodeResponse, PROCESS_PATH, type ProcessingRequest, type ProcessingResponse } from './extproc/codec.js';
 import { DEFAULT_STREAM_OPTIONS } from './extproc/process-stream.js';
 import { ResourceFile } from './resources/resource-file.js';
@@ -186,6 +187,7 @@ function startLeaderElection(options: Options, dataLayer: DataLayer, log: { warn
 }
 
 export async function startEpp(options: Options, log: Logger, start: EppStartOptions = {}): Promise<RunningEpp> {
+  tuneV8ForServing();
   let loaded: LoadedConfig | undefined;
   try {
     return await assemble(options, log, start, (c) => (loaded = c));
