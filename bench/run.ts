@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 /** `npm run bench`: every suite, one process, results as a table. Timings never gate tests. */
 import { runSchedulingBench } from './scheduling.bench.js';
-import { runExtractBench } from './extract.bench.js';
+import { printExtractRows, runExtractBench } from './extract.bench.js';
 import { runScrapeBench } from './scrape.bench.js';
 import { runParseOffloadBench } from './parse-offload.bench.js';
 import { runMemoryBench } from './memory.bench.js';
@@ -29,8 +29,8 @@ for (const row of await runSchedulingBench([64], 4096, pdConfig, (i) => ({ 'llm-
 const px = await runPrefixBench();
 console.log(`\nPrefix index: WebAssembly chain over a 4 KB prompt ${px.chain4kbUs.toFixed(1)} µs; match + learn per request on 64 full, evicting LRUs (48 new blocks of 64): ${px.compactChurnUs.toFixed(1)} µs typed arrays, ${px.referenceChurnUs.toFixed(1)} µs the Map-per-endpoint index it replaced`);
 
-const ex = await runExtractBench();
-console.log(`\nMetrics extraction, vLLM page of ${ex.pageKB.toFixed(1)} KB: p50 ${ex.p50us.toFixed(1)} µs per page, ${ex.coreAt2000PagesPerSec.toFixed(3)} core at 2,000 pages/s (100 pods every 50 ms)`);
+console.log('\nScrape steps outside the socket, per page: reading the response, extracting the metrics (vLLM page)');
+printExtractRows(await runExtractBench());
 
 for (const nameFilter of [false, true]) {
   const scrape = await runScrapeBench(100, 5, nameFilter);

@@ -11,6 +11,8 @@ import { EndpointStore } from '../src/datalayer/endpoint-store.js';
 import { MetricsCollector } from '../src/datalayer/collector.js';
 import { DEFAULT_METRICS_MAPPING } from '../src/plugins/core-metrics-extractor/engines.js';
 import { LoadTracker } from '../src/director/load-tracker.js';
+import { Session } from 'node:inspector';
+import { writeFileSync } from 'node:fs';
 
 export interface ScrapeRow {
   endpoints: number;
@@ -19,6 +21,9 @@ export interface ScrapeRow {
   seconds: number;
   pagesPerSec: number;
   cores: number;
+  /** The user and kernel shares of `cores` (loopback TCP and epoll are kernel time). */
+  userCores: number;
+  systemCores: number;
 }
 
 export async function runScrapeBench(endpoints = 100, seconds = 5, nameFilter = true): Promise<ScrapeRow> {
@@ -33,13 +38,33 @@ export async function runScrapeBench(endpoints = 100, seconds = 5, nameFilter = 
   // warm-up measures the interpreter (0.40 core in the first 5 s against 0.30 from 5 s on, at 100 pods).
   await new Promise((r) => setTimeout(r, 5000));
   const scrapesBefore = ports.reduce((n, _p, i) => n + collector.scrapes(`bench/pod-${i}`), 0);
+  // SCRAPE_PROFILE=<file>: a CPU profile of the measured window only (warm-up left out), for bench/cpu-profile.ts's summary.
+  const profileFile = process.env['SCRAPE_PROFILE'];
+  const session = profileFile ? new Session() : undefined;
+  const post = (method: string) => new Promise<unknown>((resolve, reject) => session!.post(method, (err, r) => (err ? reject(err) : resolve(r))));
+  if (session) {
+    session.connect();
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  }
   const cpu = process.cpuUsage();
   const start = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const used = process.cpuUsage(cpu);
+  if (session) {
+    writeFileSync(profileFile!, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile));
+    session.disconnect();
+  }
   const wall = (performance.now() - start) / 1000;
   const scrapes = ports.reduce((n, _p, i) => n + collector.scrapes(`bench/pod-${i}`), 0) - scrapesBefore;
   await collector.close();
   child.stdin!.end();
-  return { endpoints, nameFilter, seconds: wall, pagesPerSec: scrapes / wall, cores: (used.user + used.system) / 1e6 / wall };
+  return { endpoints, nameFilter, seconds: wall, pagesPerSec: scrapes / wall, cores: (used.user + used.system) / 1e6 / wall, userCores: used.user / 1e6 / wall, systemCores: used.system / 1e6 / wall };
+}
+
+/** `node dist/bench/scrape.bench.js [endpoints=100] [seconds=5] [filtered|whole]`: one row, the collector's CPU. */
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const r = await runScrapeBench(Number(process.argv[2] ?? 100), Number(process.argv[3] ?? 5), process.argv[4] !== 'whole');
+  const usPerPage = (r.cores * 1e6) / r.pagesPerSec;
+  console.log(`${r.endpoints} endpoints, ${r.nameFilter ? 'filtered' : 'whole'} page: ${r.pagesPerSec.toFixed(0)} pages/s, ${r.cores.toFixed(3)} core (user ${r.userCores.toFixed(3)}, system ${r.systemCores.toFixed(3)}), ${usPerPage.toFixed(1)} µs/page`);
 }

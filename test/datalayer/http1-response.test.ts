@@ -47,6 +47,14 @@ const cases: { name: string; raw: string; want: Response | string; maxBody?: num
   { name: 'bad chunk size', raw: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n', want: 'bad chunk size "zz"' },
   { name: 'chunk longer than declared', raw: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n', want: 'chunk data longer than its declared size' },
   { name: 'bytes after the response', raw: 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nab', want: '1 unexpected bytes after the response' },
+  { name: 'a status line without a reason', raw: `HTTP/1.1 200\r\nContent-Length: ${page.length}\r\n\r\n${page}`, want: ok(page) },
+  { name: 'a status code run into its reason', raw: 'HTTP/1.1 200OK\r\n\r\n', want: 'not an HTTP/1.x status line: "HTTP/1.1 200OK"' },
+  { name: 'HTTP/2 is not HTTP/1.x', raw: 'HTTP/2 200 OK\r\n\r\n', want: 'not an HTTP/1.x status line: "HTTP/2 200 OK"' },
+  { name: 'header names and values are trimmed', raw: `HTTP/1.1 200 OK\r\nContent-Length \t: \t${page.length} \r\nConnection:close\r\n\r\n${page}`, want: ok(page, false) },
+  { name: 'a longer name is another header', raw: `HTTP/1.1 200 OK\r\nContent-Length: ${page.length}\r\nContent-Lengths: 99\r\nX-Connection: close\r\n\r\n${page}`, want: ok(page) },
+  { name: 'transfer codings: chunked counts when last', raw: `HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, CHUNKED\r\n\r\n${page.length.toString(16)}\r\n${page}\r\n0\r\n\r\n`, want: ok(page) },
+  { name: 'a header line without a colon', raw: 'HTTP/1.1 200 OK\r\nContent-Length 5\r\n\r\n', want: 'bad header line "Content-Length 5"' },
+  { name: 'a header line without a name', raw: 'HTTP/1.1 200 OK\r\n: 5\r\n\r\n', want: 'bad header line ": 5"' },
   { name: 'cut short by the close', raw: 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc', endAfter: true, want: 'connection closed mid-response' },
 ];
 
