@@ -69,7 +69,14 @@ export class BareCall<In, Out> extends EventEmitter {
     stream.on('end', () => this.emit('end'));
     stream.on('aborted', () => this.emit('cancelled'));
     stream.on('error', (err: Error) => this.emit('error', err));
-    stream.on('close', () => this.emit('close'));
+    stream.on('close', () => {
+      this.emit('close');
+      // Nothing follows 'close'. node keeps a closed stream's objects through young-generation collections
+      // for a while; without its listeners this call no longer keeps the request's state alive with them.
+      this.removeAllListeners();
+      this.on('error', () => {});
+      this.#chunks = [];
+    });
     stream.on('finish', () => this.emit('finish'));
   }
 
