@@ -8,6 +8,7 @@ import type { Director } from '../director/director.js';
 import { decodeRequest, decodeResponse, encodeRequest, encodeResponse, PROCESS_PATH, setHeader, type ProcessingRequest, type ProcessingResponse } from './codec.js';
 import { EppError, ErrorCodes, goErrorName, httpStatusOf } from '../errors.js';
 import { ProcessStream, type StreamOptions } from './process-stream.js';
+import { LinkedSet } from './open-streams.js';
 
 export const extProcServiceDefinition: grpc.ServiceDefinition = {
   Process: {
@@ -41,6 +42,7 @@ export interface ExtProcCall {
 }
 
 interface Open {
+  readonly call: ExtProcCall;
   readonly stream: ProcessStream;
   lastMessageAt: number;
   end(): void;
@@ -57,7 +59,7 @@ export class ExtProcService {
   readonly #director: Director;
   readonly #options: StreamOptions;
   readonly #limits: ServiceLimits;
-  readonly #open = new Map<ExtProcCall, Open>();
+  readonly #open = new LinkedSet<Open>();
   /** One sweep enforces every stream's idle limit (no timer per stream). */
   #sweep: NodeJS.Timeout | undefined;
   #refused = 0;
@@ -112,8 +114,8 @@ export class ExtProcService {
       },
       this.#options,
     );
-    const open: Open = { stream, lastMessageAt: performance.now(), end };
-    this.#open.set(call, open);
+    const open: Open = { call, stream, lastMessageAt: performance.now(), end };
+    const node = this.#open.add(open);
     this.#arm();
     // Last line of defence: the stream contains its own failures, but nothing thrown in an event
     // handler may reach the process.
@@ -127,7 +129,7 @@ export class ExtProcService {
     };
     const closed = () =>
       guarded('close', () => {
-        this.#open.delete(call);
+        this.#open.remove(node);
         stream.onClosed();
       });
     call.on('data', (m: ProcessingRequest) =>
@@ -140,7 +142,7 @@ export class ExtProcService {
     call.on('error', closed);
     call.on('cancelled', closed);
     call.on('close', closed);
-    call.on('finish', () => this.#open.delete(call));
+    call.on('finish', () => this.#open.remove(node));
   }
 
   #arm(): void {
@@ -152,14 +154,15 @@ export class ExtProcService {
 
   #expireIdle(): void {
     const now = performance.now();
-    for (const [call, open] of this.#open) {
+    for (const node of this.#open.nodes()) {
+      const open = node.value;
       if (open.stream.finished) {
-        if (call.destroyed) this.#open.delete(call);
+        if (open.call.destroyed) this.#open.remove(node);
         continue;
       }
       if (now - open.lastMessageAt <= this.#limits.idleMs) continue;
       this.#idled++;
-      this.#open.delete(call);
+      this.#open.remove(node);
       open.stream.onIdle(this.#limits.idleMs);
       open.end();
     }
@@ -171,9 +174,7 @@ export class ExtProcService {
 
   /** Ends every open stream (shutdown). */
   closeAll(): void {
-    for (const call of this.#open.keys()) {
-      call.end();
-    }
+    for (const node of this.#open.nodes()) node.value.call.end();
     this.#open.clear();
     clearInterval(this.#sweep);
     this.#sweep = undefined;
