@@ -16,6 +16,7 @@ import { writeFileSync } from 'node:fs';
 
 export interface ScrapeRow {
   endpoints: number;
+  pages: 'same' | 'changing';
   /** Whether the collector asked for the mapped series only (`?name[]=`), which the page servers honour as vLLM does. */
   nameFilter: boolean;
   seconds: number;
@@ -26,8 +27,9 @@ export interface ScrapeRow {
   systemCores: number;
 }
 
-export async function runScrapeBench(endpoints = 100, seconds = 5, nameFilter = true): Promise<ScrapeRow> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./page-servers.js', import.meta.url)), String(endpoints)], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** `pages: 'changing'` serves other figures on every page (a busy pod); `'same'` the same page every time (an idle one). */
+export async function runScrapeBench(endpoints = 100, seconds = 5, nameFilter = true, pages: 'same' | 'changing' = 'same'): Promise<ScrapeRow> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./page-servers.js', import.meta.url)), String(endpoints), pages], { stdio: ['pipe', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));
   const ports = JSON.parse(line) as number[];
   const store = new EndpointStore(new LoadTracker());
@@ -59,12 +61,12 @@ export async function runScrapeBench(endpoints = 100, seconds = 5, nameFilter = 
   const scrapes = ports.reduce((n, _p, i) => n + collector.scrapes(`bench/pod-${i}`), 0) - scrapesBefore;
   await collector.close();
   child.stdin!.end();
-  return { endpoints, nameFilter, seconds: wall, pagesPerSec: scrapes / wall, cores: (used.user + used.system) / 1e6 / wall, userCores: used.user / 1e6 / wall, systemCores: used.system / 1e6 / wall };
+  return { endpoints, pages, nameFilter, seconds: wall, pagesPerSec: scrapes / wall, cores: (used.user + used.system) / 1e6 / wall, userCores: used.user / 1e6 / wall, systemCores: used.system / 1e6 / wall };
 }
 
-/** `node dist/bench/scrape.bench.js [endpoints=100] [seconds=5] [filtered|whole]`: one row, the collector's CPU. */
+/** `node dist/bench/scrape.bench.js [endpoints=100] [seconds=5] [filtered|whole] [same|changing]`: one row, the collector's CPU. */
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = await runScrapeBench(Number(process.argv[2] ?? 100), Number(process.argv[3] ?? 5), process.argv[4] !== 'whole');
+  const r = await runScrapeBench(Number(process.argv[2] ?? 100), Number(process.argv[3] ?? 5), process.argv[4] !== 'whole', process.argv[5] === 'changing' ? 'changing' : 'same');
   const usPerPage = (r.cores * 1e6) / r.pagesPerSec;
-  console.log(`${r.endpoints} endpoints, ${r.nameFilter ? 'filtered' : 'whole'} page: ${r.pagesPerSec.toFixed(0)} pages/s, ${r.cores.toFixed(3)} core (user ${r.userCores.toFixed(3)}, system ${r.systemCores.toFixed(3)}), ${usPerPage.toFixed(1)} µs/page`);
+  console.log(`${r.endpoints} endpoints, ${r.nameFilter ? 'filtered' : 'whole'} ${r.pages} page: ${r.pagesPerSec.toFixed(0)} pages/s, ${r.cores.toFixed(3)} core (user ${r.userCores.toFixed(3)}, system ${r.systemCores.toFixed(3)}), ${usPerPage.toFixed(1)} µs/page`);
 }

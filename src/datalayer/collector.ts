@@ -6,7 +6,7 @@
  */
 import type { Endpoint, EndpointMetadata } from '../framework/endpoint.js';
 import type { EndpointStore } from './endpoint-store.js';
-import { MetricsExtractor } from './extract.js';
+import { ExtractMemo, MetricsExtractor } from './extract.js';
 import type { MetricsMapping } from '../framework/datalayer.js';
 import { PageClient } from './page-client.js';
 import { syncLoops } from './endpoint-loops.js';
@@ -69,6 +69,8 @@ interface Loop {
   outcome: ScrapeOutcome | undefined;
   scrapes: number;
   client: PageClient | undefined;
+  /** The pod's last page and what was read from it: an unchanged page is not parsed again. */
+  readonly memo: ExtractMemo;
 }
 
 export class MetricsCollector {
@@ -97,7 +99,7 @@ export class MetricsCollector {
     syncLoops(
       this.#loops,
       endpoints,
-      (e): Loop => ({ key: e.key, metadata: undefined, busy: false, stopped: false, problem: undefined, outcome: undefined, scrapes: 0, client: undefined }),
+      (e): Loop => ({ key: e.key, metadata: undefined, busy: false, stopped: false, problem: undefined, outcome: undefined, scrapes: 0, client: undefined, memo: new ExtractMemo() }),
       (key) => this.#stop(key),
       (loop) => this.#run(loop),
     );
@@ -179,7 +181,7 @@ export class MetricsCollector {
       if (loop.stopped) return;
       const seconds = (performance.now() - started) / 1000;
       if (err) return this.#finish(loop, `${err.reason}: ${err.message}`, seconds, err.reason);
-      const metrics = extractor.extract(page!);
+      const metrics = extractor.extract(page!, loop.memo);
       this.#store.updateMetrics(loop.key, metrics, this.#options.now());
       const bad = metrics.problems.length > 0;
       this.#finish(loop, bad ? `incomplete page: ${metrics.problems.join('; ')}` : undefined, seconds, bad ? 'extract' : 'ok');

@@ -112,3 +112,37 @@ test('customMetrics: each series becomes a numeric attribute of core-metrics-ext
   assert.throws(() => compileEngines([{ name: 'e', customMetrics: [{ attributeKey: 'a', metricSpec: 'bad{' }] }]), /customMetrics\[0\]\.metricSpec/);
   assert.throws(() => compileEngines([{ name: 'e', customMetrics: [{ attributeKey: '', metricSpec: 'x' }] }]), /customMetrics\[0\]\.attributeKey: must not be empty/);
 });
+
+test('with a pod memo: the same figures as without, page after page; an unchanged page gives the same frozen result', async () => {
+  const { ExtractMemo, KEPT_PAGE_BYTES } = await import('../../src/datalayer/extract.js');
+  const { restrictToNames } = await import('../../src/sim/name-filter.js');
+  const vllm = new MetricsExtractor(ENGINES.get('vllm')!);
+  const sglang = new MetricsExtractor(ENGINES.get('sglang')!);
+  const small = (spec: Parameters<typeof vllmPage>[0]) => restrictToNames(vllmPage(spec), vllm.sampleNames);
+  const pages: [MetricsExtractor, string][] = [
+    [vllm, small({ waiting: 1, running: 2, kv: 0.5 })],
+    [vllm, small({ waiting: 1, running: 2, kv: 0.5 })],
+    [vllm, small({ waiting: 11, running: 0, kv: 0.125 })],
+    [vllm, small({ waiting: 12, running: 0, kv: 0.125 })], // one byte changed
+    [vllm, small({ waiting: 11, running: 0, kv: 0.125, lora: { running: ['a'], waiting: ['b', 'c'], max: 8 } })],
+    [vllm, small({ waiting: 11, running: 0, kv: 0.125, model: 'other' })],
+    [vllm, 'vllm:num_requests_waiting NaN\nvllm:num_requests_waiting{x="unterminated 1\nvllm:num_requests_running 3\n'],
+    [vllm, 'vllm:num_requests_waiting NaN\nvllm:num_requests_waiting{x="unterminated 1\nvllm:num_requests_running 3\n'],
+    [vllm, vllmPage({ waiting: 2 })], // over KEPT_PAGE_BYTES: not kept, still read right
+    [vllm, vllmPage({ waiting: 3 })],
+    [sglang, 'sglang:num_queue_reqs 3\nsglang:num_running_reqs 5\nsglang:token_usage 0.5\nsglang:cache_config_info{page_size="32",num_pages="9000"} 1\n'],
+    [vllm, small({ waiting: 11, running: 0, kv: 0.125, model: 'other' })], // the memo was another extractor's meanwhile
+  ];
+  assert.ok(vllmPage().length > KEPT_PAGE_BYTES && small({}).length < KEPT_PAGE_BYTES);
+  const memo = new ExtractMemo();
+  let last: ExtractedMetrics | undefined;
+  for (const [i, [extractor, page]] of pages.entries()) {
+    const got = extractor.extract(Buffer.from(page, 'latin1'), memo);
+    assert.deepEqual(pick(got), pick(extractor.extract(page)), `page ${i}`);
+    if (i === 1 || i === 7) assert.equal(got, last, `page ${i} is page ${i - 1} again: the kept result`);
+    if (i === 2 || i === 3 || i === 10) assert.notEqual(got, last);
+    last = got;
+  }
+  const kept = vllm.extract(Buffer.from(pages[0]![1]), memo);
+  assert.ok(Object.isFrozen(kept) && Object.isFrozen(kept.problems), 'a kept result cannot be changed by a reader');
+});

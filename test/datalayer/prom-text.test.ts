@@ -1,7 +1,7 @@
 /** scanSamples: label values as the text format writes them (escapes included), values, malformed lines. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SampleNames, scanSamples, type Sample } from '../../src/datalayer/prom-text.js';
+import { KEPT_PREFIX_BYTES, KEPT_SERIES, SampleNames, scanSamples, SeriesScanner, type Sample } from '../../src/datalayer/prom-text.js';
 
 function scan(line: string): { samples: { labels: Record<string, string>; value: number }[]; bad: number } {
   const samples: { labels: Record<string, string>; value: number }[] = [];
@@ -35,3 +35,83 @@ for (const c of cases) {
     assert.deepEqual(r.samples, [{ labels: c.labels, value: c.value }]);
   });
 }
+
+/** What `scanSamples` reads from a page, and what a SeriesScanner reads (first and second time). */
+function bothWays(page: string, names: string[]): { plain: unknown[]; scanned: unknown[][] } {
+  const buf = Buffer.from(page, 'latin1');
+  const sampleNames = new SampleNames(names);
+  const plain: unknown[] = [];
+  scanSamples(buf, sampleNames, (s) => plain.push([s.name, Object.fromEntries(s.labels), s.value]), (name, line) => plain.push(['bad', name, line]));
+  const scanner = new SeriesScanner();
+  const scanned = [1, 2].map(() => {
+    scanner.scan(buf, sampleNames);
+    const out: unknown[] = [];
+    let b = 0; // a malformed line came after `bad[b][0]` samples
+    for (let k = 0; k <= scanner.series.length; k++) {
+      for (; b < scanner.bad.length && scanner.bad[b]![0] === k; b++) out.push(['bad', scanner.bad[b]![1], scanner.bad[b]![2]]);
+      if (k < scanner.series.length) out.push([scanner.series[k]!.name, Object.fromEntries(scanner.series[k]!.labels), scanner.values[k]]);
+    }
+    return out;
+  });
+  return { plain, scanned };
+}
+
+test('SeriesScanner reads every case as scanSamples does, the second time from its kept series too', () => {
+  for (const c of cases) {
+    const page = `# HELP m x\n${c.line}\nother 1\nm{z="1"} 5\n${c.line}\n`;
+    const { plain, scanned } = bothWays(page, ['m']);
+    assert.deepEqual(scanned[0], plain, c.name);
+    assert.deepEqual(scanned[1], plain, `${c.name} (again)`);
+  }
+});
+
+test('SeriesScanner: an unchanged line keeps its series, a changed label is read anew, never stale', () => {
+  const names = new SampleNames(['m', 'n']);
+  const scanner = new SeriesScanner();
+  scanner.scan(Buffer.from('m{a="x"} 1\nn 2\n'), names);
+  const [m1, n1] = scanner.series;
+  m1!.plan = 'kept';
+  scanner.scan(Buffer.from('m{a="x"} 1.5 1700000000000\nn 3\n'), names);
+  assert.equal(scanner.series[0], m1, 'same text up to the value: the same series, its plan kept');
+  assert.equal(scanner.series[1], n1);
+  assert.deepEqual(scanner.values, [1.5, 3]);
+  scanner.scan(Buffer.from('m{a="y"} 1.5\nn{b="1"} 3\n'), names);
+  assert.notEqual(scanner.series[0], m1);
+  assert.equal(scanner.series[0]!.plan, undefined);
+  assert.deepEqual(Object.fromEntries(scanner.series[0]!.labels), { a: 'y' });
+  assert.deepEqual(Object.fromEntries(scanner.series[1]!.labels), { b: '1' }, 'a bare name that gained labels is another series');
+  scanner.scan(Buffer.from('n{b="1"} 4\nm{a="y"} 2\n'), names);
+  assert.deepEqual(scanner.series.map((s) => s.name), ['n', 'm'], 'lines that moved are read where they are');
+  assert.deepEqual(scanner.values, [4, 2]);
+  scanner.scan(Buffer.from('n{b="1"}\nm{a="y"} \n'), names);
+  assert.deepEqual(scanner.values, [NaN, NaN], 'a kept series with no value after it reads NaN, as a parse does');
+});
+
+test('SeriesScanner keeps at most KEPT_SERIES series, and none whose line is longer than KEPT_PREFIX_BYTES', () => {
+  const names = new SampleNames(['m']);
+  const scanner = new SeriesScanner();
+  const many = Array.from({ length: KEPT_SERIES + 10 }, (_, i) => `m{i="${i}"} ${i}`).join('\n');
+  scanner.scan(Buffer.from(many), names);
+  assert.equal(scanner.series.length, KEPT_SERIES + 10);
+  assert.equal(scanner.series.filter((s) => s.prefix !== undefined).length, KEPT_SERIES);
+  scanner.scan(Buffer.from(`m{a="${'x'.repeat(KEPT_PREFIX_BYTES)}"} 1\n`), names);
+  assert.equal(scanner.series.length, 1);
+  assert.equal(scanner.series[0]!.prefix, undefined);
+  assert.equal(scanner.values[0], 1);
+});
+
+test('sample values read from bytes are exactly Number(text)', () => {
+  const tokens = ['0', '-0', '7', '0.25', '.5', '12.', '-3.125', '00012', '1.50', '123456789012345', '1234567890123456', '0.000000000000001', '1e3', '1.7e9', '-', '.', '', 'NaN', '+Inf', '-Inf', '0x10', '1_0', '+5', '3.14159265358979'];
+  for (let i = 0; i < 2000; i++) {
+    const digits = String(Math.floor(Math.random() * 1e15));
+    const at = Math.floor(Math.random() * (digits.length + 1));
+    tokens.push(`${i % 2 ? '-' : ''}${digits.slice(0, at)}.${digits.slice(at)}`);
+  }
+  const names = new SampleNames(['m']);
+  const scanner = new SeriesScanner();
+  for (const t of tokens) {
+    scanner.scan(Buffer.from(`m ${t}\n`), names);
+    const want = t === '+Inf' ? Infinity : t === '-Inf' ? -Infinity : t === '' ? NaN : Number(t);
+    assert.ok(Object.is(scanner.values[0], want), `"${t}": ${scanner.values[0]} against ${want}`);
+  }
+});
