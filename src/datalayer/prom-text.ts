@@ -87,7 +87,9 @@ export class SampleNames {
       if (after >= end) continue;
       const c = page[after];
       if (c !== 123 /* { */ && c !== 32 /* space */ && c !== 9 /* tab */) continue;
-      if (page.compare(name, 0, name.length, start, after) === 0) return i;
+      let j = 0; // a loop: names are short, and a native compare call costs more than reading them
+      while (j < name.length && page[start + j] === name[j]) j++;
+      if (j === name.length) return i;
     }
     return -1;
   }
