@@ -8,7 +8,7 @@ import type { Endpoint, EndpointMetadata } from '../framework/endpoint.js';
 import type { EndpointStore } from './endpoint-store.js';
 import { ExtractMemo, MetricsExtractor } from './extract.js';
 import type { MetricsMapping } from '../framework/datalayer.js';
-import { PageClient } from './page-client.js';
+import { PageClient, type PageCallback, type ScrapeError } from './page-client.js';
 import { syncLoops } from './endpoint-loops.js';
 
 export interface CollectorOptions {
@@ -71,6 +71,10 @@ interface Loop {
   client: PageClient | undefined;
   /** The pod's last page and what was read from it: an unchanged page is not parsed again. */
   readonly memo: ExtractMemo;
+  /** The scrape in flight: its extractor and start time, read by `onPage` (made once per loop, not per scrape). */
+  extractor: MetricsExtractor | undefined;
+  started: number;
+  onPage: PageCallback;
 }
 
 export class MetricsCollector {
@@ -99,7 +103,7 @@ export class MetricsCollector {
     syncLoops(
       this.#loops,
       endpoints,
-      (e): Loop => ({ key: e.key, metadata: undefined, busy: false, stopped: false, problem: undefined, outcome: undefined, scrapes: 0, client: undefined, memo: new ExtractMemo() }),
+      (e) => this.#loop(e.key),
       (key) => this.#stop(key),
       (loop) => this.#run(loop),
     );
@@ -176,16 +180,37 @@ export class MetricsCollector {
     } catch (err) {
       return this.#finish(loop, (err as Error).message, 0, 'engine');
     }
-    const started = performance.now();
-    this.#clientFor(loop, endpoint.metadata, this.#pathFor(engine, extractor)).get(this.#options.maxPageBytes, (err, page) => {
-      if (loop.stopped) return;
-      const seconds = (performance.now() - started) / 1000;
-      if (err) return this.#finish(loop, `${err.reason}: ${err.message}`, seconds, err.reason);
-      const metrics = extractor.extract(page!, loop.memo);
-      this.#store.updateMetrics(loop.key, metrics, this.#options.now());
-      const bad = metrics.problems.length > 0;
-      this.#finish(loop, bad ? `incomplete page: ${metrics.problems.join('; ')}` : undefined, seconds, bad ? 'extract' : 'ok');
-    }, started);
+    loop.extractor = extractor;
+    loop.started = performance.now();
+    this.#clientFor(loop, endpoint.metadata, this.#pathFor(engine, extractor)).get(this.#options.maxPageBytes, loop.onPage, loop.started);
+  }
+
+  #loop(key: string): Loop {
+    const loop: Loop = {
+      key,
+      metadata: undefined,
+      busy: false,
+      stopped: false,
+      problem: undefined,
+      outcome: undefined,
+      scrapes: 0,
+      client: undefined,
+      memo: new ExtractMemo(),
+      extractor: undefined,
+      started: 0,
+      onPage: (err, page) => this.#onPage(loop, err, page),
+    };
+    return loop;
+  }
+
+  #onPage(loop: Loop, err: ScrapeError | undefined, page: Buffer | undefined): void {
+    if (loop.stopped) return;
+    const seconds = (performance.now() - loop.started) / 1000;
+    if (err) return this.#finish(loop, `${err.reason}: ${err.message}`, seconds, err.reason);
+    const metrics = loop.extractor!.extract(page!, loop.memo);
+    this.#store.updateMetrics(loop.key, metrics, this.#options.now());
+    const bad = metrics.problems.length > 0;
+    this.#finish(loop, bad ? `incomplete page: ${metrics.problems.join('; ')}` : undefined, seconds, bad ? 'extract' : 'ok');
   }
 
   #finish(loop: Loop, problem: string | undefined, seconds: number, outcome: ScrapeOutcome): void {

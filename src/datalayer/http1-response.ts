@@ -30,7 +30,7 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 type Phase = 'head' | 'length' | 'chunk-size' | 'chunk-data' | 'chunk-end' | 'trailers' | 'until-close' | 'done';
 
 export class ResponseReader {
-  readonly #maxBody: number;
+  #maxBody: number;
   #phase: Phase = 'head';
   /** Bytes not yet consumed by the current phase (a partial line or header block). */
   #pending: Buffer | undefined;
@@ -40,10 +40,24 @@ export class ResponseReader {
   /** The body is copied here: a buffer the caller may reuse from one response to the next. */
   #body: Buffer;
   #bodySize = 0;
+  /** The last body handed out: the same view serves a next body of the same size in the same buffer. */
+  #view: Buffer | undefined;
 
   constructor(maxBodyBytes: number, bodyBuffer: Buffer = Buffer.allocUnsafe(0)) {
     this.#maxBody = maxBodyBytes;
     this.#body = bodyBuffer;
+  }
+
+  /** Ready for the next response, keeping the body buffer (or taking `bodyBuffer`): one reader serves a connection's pages. */
+  reset(maxBodyBytes: number, bodyBuffer: Buffer = this.#body): void {
+    this.#maxBody = maxBodyBytes;
+    this.#phase = 'head';
+    this.#pending = undefined;
+    this.#status = 0;
+    this.#keepAlive = true;
+    this.#remaining = 0;
+    this.#body = bodyBuffer;
+    this.#bodySize = 0;
   }
 
   /** The body buffer, grown as needed; pass it to the next reader to reuse it. */
@@ -61,14 +75,21 @@ export class ResponseReader {
     return this.#phase !== 'head' || this.#pending !== undefined;
   }
 
-  /** Feeds bytes; returns the response once complete. Throws ResponseError on a bad or oversize response. */
-  push(data: Buffer): Response | undefined {
-    if (this.#phase === 'done') throw new ResponseError('protocol', `${data.length} unexpected bytes after the response`);
-    let buf = this.#pending ? Buffer.concat([this.#pending, data]) : data;
-    this.#pending = undefined;
-    while (buf.length > 0 && !this.done) buf = this.#step(buf);
+  /**
+   * Feeds the bytes `[start, end)` of `data` (a socket's reused read buffer needs no view of its own);
+   * returns the response once complete. Throws ResponseError on a bad or oversize response.
+   */
+  push(data: Buffer, start = 0, end = data.length): Response | undefined {
+    if (this.#phase === 'done') throw new ResponseError('protocol', `${end - start} unexpected bytes after the response`);
+    let buf = data;
+    if (this.#pending) {
+      buf = Buffer.concat([this.#pending, data.subarray(start, end)]);
+      [start, end] = [0, buf.length];
+      this.#pending = undefined;
+    }
+    while (start < end && !this.done) start = this.#step(buf, start, end);
     if (this.done) {
-      if (buf.length > 0) throw new ResponseError('protocol', `${buf.length} unexpected bytes after the response`);
+      if (start < end) throw new ResponseError('protocol', `${end - start} unexpected bytes after the response`);
       return this.#response();
     }
     return undefined;
@@ -84,46 +105,50 @@ export class ResponseReader {
   }
 
   #response(): Response {
-    return { status: this.#status, body: this.#body.subarray(0, this.#bodySize), keepAlive: this.#keepAlive };
+    let view = this.#view;
+    if (view === undefined || view.buffer !== this.#body.buffer || view.byteOffset !== this.#body.byteOffset || view.length !== this.#bodySize) {
+      view = this.#view = this.#body.subarray(0, this.#bodySize);
+    }
+    return { status: this.#status, body: view, keepAlive: this.#keepAlive };
   }
 
-  /** Consumes what the current phase can from `buf`; returns the rest. */
-  #step(buf: Buffer): Buffer {
+  /** Consumes what the current phase can from `buf[start, end)`; returns where the rest starts. */
+  #step(buf: Buffer, start: number, end: number): number {
     switch (this.#phase) {
       case 'head': {
-        const end = buf.indexOf(HEAD_END);
-        if (end < 0) return this.#hold(buf, 'response head');
-        this.#head(buf, end);
-        return buf.subarray(end + 4);
+        const at = indexWithin(buf, HEAD_END, start, end);
+        if (at < 0) return this.#hold(buf, start, end, 'response head');
+        this.#head(buf, start, at);
+        return at + 4;
       }
       case 'length':
       case 'chunk-data': {
-        const take = Math.min(this.#remaining, buf.length);
-        this.#append(buf.subarray(0, take));
+        const take = Math.min(this.#remaining, end - start);
+        this.#append(buf, start, start + take);
         this.#remaining -= take;
         if (this.#remaining === 0) this.#phase = this.#phase === 'length' ? 'done' : 'chunk-end';
-        return buf.subarray(take);
+        return start + take;
       }
       case 'until-close':
-        this.#append(buf);
-        return buf.subarray(buf.length);
+        this.#append(buf, start, end);
+        return end;
       case 'chunk-size':
       case 'chunk-end':
       case 'trailers': {
-        const eol = buf.indexOf(CRLF);
-        if (eol < 0) return this.#hold(buf, 'chunk line');
-        this.#line(buf.toString('latin1', 0, eol));
-        return buf.subarray(eol + 2);
+        const eol = indexWithin(buf, CRLF, start, end);
+        if (eol < 0) return this.#hold(buf, start, end, 'chunk line');
+        this.#line(buf.toString('latin1', start, eol));
+        return eol + 2;
       }
       case 'done':
-        return buf;
+        return start;
     }
   }
 
-  #hold(buf: Buffer, what: string): Buffer {
-    if (buf.length > MAX_HEAD_BYTES) throw new ResponseError('protocol', `${what} longer than ${MAX_HEAD_BYTES} bytes`);
-    this.#pending = Buffer.from(buf); // a copy: the socket may reuse its buffer
-    return buf.subarray(buf.length);
+  #hold(buf: Buffer, start: number, end: number, what: string): number {
+    if (end - start > MAX_HEAD_BYTES) throw new ResponseError('protocol', `${what} longer than ${MAX_HEAD_BYTES} bytes`);
+    this.#pending = Buffer.from(buf.subarray(start, end)); // a copy: the socket may reuse its buffer
+    return end;
   }
 
   #line(line: string): void {
@@ -146,11 +171,11 @@ export class ResponseReader {
    * that matter (at 2,000 pages a second, decoding, splitting and lower-casing every head was the reader's
    * largest cost). Names compare case-insensitively; names and values are trimmed as `String.trim` would.
    */
-  #head(buf: Buffer, end: number): void {
-    let eol = lineEnd(buf, 0, end);
-    const code = statusCode(buf, eol);
-    if (code < 0) throw new ResponseError('protocol', `not an HTTP/1.x status line: "${buf.toString('latin1', 0, Math.min(eol, 40))}"`);
-    const minor = buf[7]!;
+  #head(buf: Buffer, from: number, end: number): void {
+    let eol = lineEnd(buf, from, end);
+    const code = statusCode(buf, from, eol);
+    if (code < 0) throw new ResponseError('protocol', `not an HTTP/1.x status line: "${buf.toString('latin1', from, Math.min(eol, from + 40))}"`);
+    const minor = buf[from + 7]!;
     let length: number | undefined;
     let chunked = false;
     let connection = '';
@@ -196,16 +221,16 @@ export class ResponseReader {
     }
   }
 
-  #append(part: Buffer): void {
-    if (part.length === 0) return;
-    const size = this.#bodySize + part.length;
+  #append(buf: Buffer, start: number, end: number): void {
+    if (end === start) return;
+    const size = this.#bodySize + end - start;
     this.#checkSize(size, true);
     if (size > this.#body.length) {
       const grown = Buffer.allocUnsafe(Math.max(size, this.#body.length * 2, 16 * 1024));
       this.#body.copy(grown, 0, 0, this.#bodySize);
       this.#body = grown;
     }
-    part.copy(this.#body, this.#bodySize);
+    buf.copy(this.#body, this.#bodySize, start, end);
     this.#bodySize = size;
   }
 
@@ -220,6 +245,12 @@ const TRANSFER_ENCODING = 1;
 const CONNECTION = 2;
 const HEADERS = ['content-length', 'transfer-encoding', 'connection'].map((n) => Buffer.from(n, 'latin1'));
 
+/** Where `what` starts within `buf[start, end)`, or -1 (bytes past `end` are a reused buffer's leftovers). */
+function indexWithin(buf: Buffer, what: Buffer, start: number, end: number): number {
+  const at = buf.indexOf(what, start);
+  return at >= 0 && at + what.length <= end ? at : -1;
+}
+
 /** Whitespace as `String.trim` sees it, within latin1. */
 const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13) || c === 160;
 
@@ -229,14 +260,14 @@ function lineEnd(buf: Buffer, start: number, end: number): number {
   return end;
 }
 
-/** The code of a status line `HTTP/1.x ddd[ reason]` ending at `eol`, or -1. */
-function statusCode(buf: Buffer, eol: number): number {
-  if (eol < 12) return -1;
-  for (let i = 0; i < 7; i++) if (buf[i] !== HTTP_1[i]) return -1;
-  if (buf[7] !== 48 && buf[7] !== 49) return -1;
-  if (buf[8] !== 32 || (eol > 12 && buf[12] !== 32)) return -1;
+/** The code of a status line `HTTP/1.x ddd[ reason]` from `at` to `eol`, or -1. */
+function statusCode(buf: Buffer, at: number, eol: number): number {
+  if (eol - at < 12) return -1;
+  for (let i = 0; i < 7; i++) if (buf[at + i] !== HTTP_1[i]) return -1;
+  if (buf[at + 7] !== 48 && buf[at + 7] !== 49) return -1;
+  if (buf[at + 8] !== 32 || (eol - at > 12 && buf[at + 12] !== 32)) return -1;
   let code = 0;
-  for (let i = 9; i < 12; i++) {
+  for (let i = at + 9; i < at + 12; i++) {
     const d = buf[i]! - 48;
     if (d < 0 || d > 9) return -1;
     code = code * 10 + d;

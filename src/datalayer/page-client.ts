@@ -30,13 +30,6 @@ export class ScrapeError extends Error {
 /** The page (valid until the next `get`: its buffer is reused), or why there is none. */
 export type PageCallback = (err: ScrapeError | undefined, page: Buffer | undefined) => void;
 
-interface Pending {
-  reader: ResponseReader;
-  readonly maxBytes: number;
-  readonly done: PageCallback;
-  readonly startedAt: number;
-  canRetry: boolean;
-}
 
 const READ_BUFFER_BYTES = 64 * 1024;
 /**
@@ -51,11 +44,16 @@ export class PageClient {
   readonly target: PageTarget;
   readonly #request: Buffer;
   #readBuffer: Buffer | undefined;
-  #bodyBuffer: Buffer = EMPTY_BUFFER;
+  /** One reader for every response, reset per scrape: it keeps the body buffer from page to page. */
+  readonly #reader = new ResponseReader(0, EMPTY_BUFFER);
   #socket: net.Socket | undefined;
   /** Responses read on the current connection; a failure on a fresh one is never retried. */
   #served = 0;
-  #pending: Pending | undefined;
+  /** The scrape in flight: its callback (undefined when none), cap, start time, and whether it may be retried. */
+  #done: PageCallback | undefined;
+  #maxBytes = 0;
+  #startedAt = 0;
+  #canRetry = false;
 
   constructor(target: PageTarget) {
     this.target = target;
@@ -65,19 +63,23 @@ export class PageClient {
 
   /** Bytes this client holds for the next page (its reused body buffer). */
   get bufferedBytes(): number {
-    return this.#bodyBuffer.length;
+    return this.#reader.bodyBuffer.length;
   }
 
   /** Fetches the page body of one 200 response; `done` is called exactly once. One call at a time. */
   get(maxBytes: number, done: PageCallback, now: number = performance.now()): void {
-    if (this.#pending) throw new Error('PageClient.get called while a scrape is in flight');
-    this.#pending = { reader: new ResponseReader(maxBytes, this.#bodyBuffer), maxBytes, done, startedAt: now, canRetry: true };
+    if (this.#done) throw new Error('PageClient.get called while a scrape is in flight');
+    this.#reader.reset(maxBytes);
+    this.#done = done;
+    this.#maxBytes = maxBytes;
+    this.#startedAt = now;
+    this.#canRetry = true;
     this.#send();
   }
 
   /** Fails the scrape in flight if it started more than `timeoutMs` before `now`; true when it did. */
   expire(now: number, timeoutMs: number): boolean {
-    if (!this.#pending || now - this.#pending.startedAt <= timeoutMs) return false;
+    if (!this.#done || now - this.#startedAt <= timeoutMs) return false;
     this.#fail(new ScrapeError('timeout', `no complete page within ${timeoutMs} ms`));
     return true;
   }
@@ -89,7 +91,7 @@ export class PageClient {
 
   #send(): void {
     const socket = this.#socket ?? this.#connect();
-    if (this.#served === 0) this.#pending!.canRetry = false;
+    if (this.#served === 0) this.#canRetry = false;
     socket.write(this.#request);
   }
 
@@ -98,10 +100,10 @@ export class PageClient {
     let socket: net.Socket;
     if (scheme === 'https') {
       socket = tls.connect({ host, port, rejectUnauthorized: !insecureSkipVerify, ...(net.isIP(host) ? {} : { servername: host }) });
-      socket.on('data', (data: Buffer) => this.#onData(socket, data));
+      socket.on('data', (data: Buffer) => this.#onData(socket, data, data.length));
     } else {
       const buffer = (this.#readBuffer ??= Buffer.allocUnsafe(READ_BUFFER_BYTES));
-      socket = net.connect({ host, port, onread: { buffer, callback: (n: number, buf: Uint8Array) => (this.#onData(socket, (buf as Buffer).subarray(0, n)), true) } });
+      socket = net.connect({ host, port, onread: { buffer, callback: (n: number, buf: Uint8Array) => (this.#onData(socket, buf as Buffer, n), true) } });
     }
     socket.setNoDelay(true);
     socket.on('end', () => this.#onClosed(socket, undefined));
@@ -112,13 +114,13 @@ export class PageClient {
     return socket;
   }
 
-  #onData(socket: net.Socket, data: Buffer): void {
-    const pending = this.#pending;
+  /** `data[0, length)` arrived (the rest of `data` is the read buffer's leftovers). */
+  #onData(socket: net.Socket, data: Buffer, length: number): void {
     if (socket !== this.#socket) return;
-    if (!pending) return this.#drop(); // bytes nobody asked for: the connection is out of step
+    if (!this.#done) return this.#drop(); // bytes nobody asked for: the connection is out of step
     let response: Response | undefined;
     try {
-      response = pending.reader.push(data);
+      response = this.#reader.push(data, 0, length);
     } catch (err) {
       this.#drop();
       return this.#fail(asScrapeError(err));
@@ -130,17 +132,17 @@ export class PageClient {
     if (socket !== this.#socket) return;
     this.#socket = undefined;
     socket.destroy();
-    const pending = this.#pending;
-    if (!pending) return;
-    if (!pending.reader.started && pending.canRetry) {
-      pending.canRetry = false;
-      pending.reader = new ResponseReader(pending.maxBytes, this.#bodyBuffer);
+    if (!this.#done) return;
+    const reader = this.#reader;
+    if (!reader.started && this.#canRetry) {
+      this.#canRetry = false;
+      reader.reset(this.#maxBytes);
       return this.#send();
     }
     if (err) return this.#fail(new ScrapeError('connection', err.message));
-    if (!pending.reader.started) return this.#fail(new ScrapeError('connection', 'closed by the server before a response'));
+    if (!reader.started) return this.#fail(new ScrapeError('connection', 'closed by the server before a response'));
     try {
-      this.#complete(pending.reader.end());
+      this.#complete(reader.end());
     } catch (e) {
       this.#fail(asScrapeError(e));
     }
@@ -148,22 +150,22 @@ export class PageClient {
 
   #complete(response: Response): void {
     this.#served++;
-    const pending = this.#pending;
-    if (!pending) return;
-    this.#pending = undefined;
-    const buffer = pending.reader.bodyBuffer;
-    this.#bodyBuffer = buffer.length <= KEEP_BODY_BUFFER_BYTES || buffer.length <= 4 * response.body.length ? buffer : EMPTY_BUFFER;
+    const done = this.#done;
+    if (!done) return;
+    this.#done = undefined;
+    const buffer = this.#reader.bodyBuffer;
+    if (buffer.length > KEEP_BODY_BUFFER_BYTES && buffer.length > 4 * response.body.length) this.#reader.reset(0, EMPTY_BUFFER);
     if (!response.keepAlive) this.#drop();
-    if (response.status !== 200) pending.done(new ScrapeError('http-status', `HTTP ${response.status}`), undefined);
-    else pending.done(undefined, response.body);
+    if (response.status !== 200) done(new ScrapeError('http-status', `HTTP ${response.status}`), undefined);
+    else done(undefined, response.body);
   }
 
   #fail(err: ScrapeError): void {
-    const pending = this.#pending;
-    if (!pending) return;
-    this.#pending = undefined;
+    const done = this.#done;
+    if (!done) return;
+    this.#done = undefined;
     this.#drop(); // a half-read response leaves the connection unusable
-    pending.done(err, undefined);
+    done(err, undefined);
   }
 
   #drop(): void {

@@ -72,3 +72,25 @@ test('http/1 response: a head without its end is held until it completes, and ca
   assert.throws(() => reader.push(Buffer.alloc(70 * 1024, 'a')), /response head longer than 65536 bytes/);
   assert.throws(() => new ResponseReader(100).end(), /connection closed before a response/);
 });
+
+test('http/1 response: bytes past the end given are a reused buffer\'s leftovers, never read', () => {
+  const raw = Buffer.from(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nvllm:\r\n0\r\n\r\n`, 'latin1');
+  const junk = Buffer.from('\r\n\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n', 'latin1');
+  for (let cut = 1; cut < raw.length; cut++) {
+    const reader = new ResponseReader(1000);
+    // Each piece arrives at the start of one read buffer whose tail still holds older bytes.
+    const first = Buffer.concat([raw.subarray(0, cut), junk]);
+    const second = Buffer.concat([raw.subarray(cut), junk]);
+    assert.equal(reader.push(first, 0, cut), undefined, `split at ${cut}: not complete after the first piece`);
+    assert.deepEqual(reader.push(second, 0, raw.length - cut), ok('vllm:'), `split at ${cut}`);
+  }
+  const reader = new ResponseReader(1000);
+  reader.reset(1000);
+  assert.deepEqual(reader.push(Buffer.concat([junk, raw]), junk.length), ok('vllm:'), 'from an offset');
+  reader.reset(1000);
+  const again = reader.push(Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nsame!`));
+  reader.reset(1000);
+  const third = reader.push(Buffer.from(`HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nother`));
+  assert.equal(third!.body, again!.body, 'a body of the same size is the same view of the reused buffer');
+  assert.equal(third!.body.toString(), 'other');
+});
