@@ -71,8 +71,9 @@ export class BareCall<In, Out> extends EventEmitter {
     stream.on('error', (err: Error) => this.emit('error', err));
     stream.on('close', () => {
       this.emit('close');
-      // Nothing follows 'close'. node keeps a closed stream's objects through young-generation collections
-      // for a while; without its listeners this call no longer keeps the request's state alive with them.
+      // Nothing follows 'close'. A closed http2 stream can stay reachable for young-generation collections
+      // (a stale table of node's per-session stream Map points at it); without its listeners, this call
+      // no longer keeps the request's state reachable from it.
       this.removeAllListeners();
       this.on('error', () => {});
       this.#chunks = [];

@@ -354,9 +354,11 @@ export class ProcessStream {
 
   /**
    * Once finished nothing here is read again: the request's state goes, so the parsed body and the pick
-   * do not live on with the transport's objects. Those linger past the stream (node's native handles keep
-   * them through young-generation collections), and whatever they reach is promoted: the parsed body,
-   * headers and routed request were 7.6 KB per 4 KB request (bench/heap-profile.ts promoted).
+   * do not live on with the transport's objects. Those can outlive the stream: a stale hash table of a
+   * Map that once held the stream (node's http2 session keeps its streams in one; see open-streams.ts)
+   * still points at it, young-generation collections take that as live, and whatever it reaches is
+   * promoted. Measured with bench/heap-profile.ts (promoted) before open-streams.ts: 7.6 -> 3.1 KB per
+   * 4 KB request.
    */
   #drop(): void {
     this.#routed = undefined;
