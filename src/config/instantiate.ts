@@ -5,7 +5,7 @@
 import { isReferencingPlugin, type Plugin, type PluginHandle, type PluginServices } from '../framework/plugin.js';
 import type { Registry } from '../framework/registry.js';
 import { isEndpointLifecycleListener, type EndpointLifecycleListener } from '../framework/endpoint.js';
-import { isAttributeSource } from '../framework/datalayer.js';
+import { isAttributeSource, isNotificationSource } from '../framework/datalayer.js';
 import {
   isFilter,
   isPicker,
@@ -281,10 +281,18 @@ function checkRefs(raw: RawConfig, set: PluginSet): void {
   }
 }
 
-/** The registry's default metrics source and mapper, added when the config names no data source. */
+/**
+ * Which entry of the data sources is the metrics source: the first that is neither an attribute source
+ * nor a notification-only one, wherever it is listed (llm-d takes them in any order). -1: none.
+ */
 function metricsSourceIndexOf(raw: RawConfig, set: PluginSet): number {
-  return (raw.dataLayer?.sources ?? raw.data?.sources ?? []).findIndex((s) => !isAttributeSource(set.byName.get(s.pluginRef)!));
+  return (raw.dataLayer?.sources ?? raw.data?.sources ?? []).findIndex((s) => {
+    const p = set.byName.get(s.pluginRef)!;
+    return !isAttributeSource(p) && !isNotificationSource(p);
+  });
 }
+
+/** The registry's default metrics source and mapper, added when the config names no data source. */
 
 function addDefaultMetricsSource(raw: RawConfig, set: PluginSet, registry: Registry, metricsSourceIndex: number): LoadedConfig['defaultMetricsSource'] {
   const sources = raw.dataLayer?.sources ?? raw.data?.sources ?? [];

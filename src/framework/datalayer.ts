@@ -56,6 +56,18 @@ export function isMetricsMapper(p: Plugin): p is MetricsMapper {
   return m.engines instanceof Map && typeof m.engineLabelKey === 'string' && typeof m.defaultEngine === 'string';
 }
 
+/**
+ * A data source with nothing to collect: it exists so configs that list it load (llm-d's
+ * endpoint-notification-source; here the endpoint store tells every lifecycle listener itself).
+ */
+export interface NotificationSource extends Plugin {
+  readonly notificationsOnly: true;
+}
+
+export function isNotificationSource(p: Plugin): p is NotificationSource {
+  return (p as Partial<NotificationSource>).notificationsOnly === true;
+}
+
 /** One sample of a Prometheus page, as an attribute extractor reads it. */
 export interface PageSample {
   readonly name: string;

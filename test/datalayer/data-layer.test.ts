@@ -82,6 +82,35 @@ dataLayer:
   assert.deepEqual(load(`${gpu}  injectDefaults: false\n`).defaultMetricsSource, {});
 });
 
+test('the metrics source is found wherever it is listed: a notification-only source before it is no metrics source', async () => {
+  const pool = await startSimPool(1);
+  const config = load(`
+plugins:
+- type: endpoint-notification-source
+- type: metrics-data-source
+  parameters: {path: /not-metrics}
+- type: core-metrics-extractor
+dataLayer:
+  sources:
+  - pluginRef: endpoint-notification-source
+  - {pluginRef: metrics-data-source, extractors: [{pluginRef: core-metrics-extractor}]}
+`);
+  assert.equal(config.metricsSourceIndex, 1);
+  const dl = await startDataLayer(config, { tracker: new LoadTracker(), refreshMs: 10, stalenessMs: 2000 });
+  try {
+    dl.sink.upsert({ name: 'p', namespace: 'ns', address: '127.0.0.1', port: pool.servers[0]!.port, labels: {} });
+    await until(() => dl.collector!.problem('ns/p') !== undefined, 'a scrape of the configured path');
+    assert.equal(dl.collector!.problem('ns/p'), 'http-status: HTTP 404', 'the configured source (its path), not the default');
+  } finally {
+    await dl.close();
+    await pool.close();
+  }
+  // Alone it names no metrics source: the default is injected beside it.
+  const alone = load('plugins: [{type: endpoint-notification-source}]\ndataLayer: {sources: [{pluginRef: endpoint-notification-source}]}\n');
+  assert.equal(alone.metricsSourceIndex, -1);
+  assert.deepEqual(alone.defaultMetricsSource, { source: 'metrics-data-source', mapper: 'core-metrics-extractor' });
+});
+
 test('refs to plugins of the wrong kind are config errors naming the path', async () => {
   const cases: [string, string][] = [
     ['plugins: [{type: queue-scorer}]\ndataLayer: {discovery: {pluginRef: queue-scorer}}\n', 'dataLayer.discovery.pluginRef: plugin "queue-scorer" (queue-scorer) is not an endpoint discovery plugin'],

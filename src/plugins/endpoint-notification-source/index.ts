@@ -4,12 +4,14 @@
  * endpoint store itself, so this source only has to exist for llm-d configs that list it in
  * `dataLayer.sources` (with `precise-prefix-cache-producer` as its extractor) to load unchanged.
  */
-import type { Plugin, PluginRegistration } from '../../framework/plugin.js';
+import type { PluginRegistration } from '../../framework/plugin.js';
+import type { NotificationSource } from '../../framework/datalayer.js';
 
 export const ENDPOINT_NOTIFICATION_SOURCE = 'endpoint-notification-source';
 
-export class EndpointNotificationSource implements Plugin {
+export class EndpointNotificationSource implements NotificationSource {
   readonly type = ENDPOINT_NOTIFICATION_SOURCE;
+  readonly notificationsOnly = true;
   constructor(readonly name: string) {}
 }
 
