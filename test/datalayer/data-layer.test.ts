@@ -83,7 +83,6 @@ dataLayer:
 });
 
 test('the metrics source is found wherever it is listed: a notification-only source before it is no metrics source', async () => {
-  const pool = await startSimPool(1);
   const config = load(`
 plugins:
 - type: endpoint-notification-source
@@ -96,6 +95,7 @@ dataLayer:
   - {pluginRef: metrics-data-source, extractors: [{pluginRef: core-metrics-extractor}]}
 `);
   assert.equal(config.metricsSourceIndex, 1);
+  const pool = await startSimPool(1);
   const dl = await startDataLayer(config, { tracker: new LoadTracker(), refreshMs: 10, stalenessMs: 2000 });
   try {
     dl.sink.upsert({ name: 'p', namespace: 'ns', address: '127.0.0.1', port: pool.servers[0]!.port, labels: {} });
