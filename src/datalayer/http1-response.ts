@@ -178,7 +178,8 @@ export class ResponseReader {
     const minor = buf[from + 7]!;
     let length: number | undefined;
     let chunked = false;
-    let connection = '';
+    let close = false;
+    let keepAlive = false;
     for (let start = eol + 2; start < end + 2; start = eol + 2) {
       eol = lineEnd(buf, start, end);
       let colon = start;
@@ -194,19 +195,21 @@ export class ResponseReader {
       let valueEnd = eol;
       while (valueStart < valueEnd && isSpace(buf[valueStart]!)) valueStart++;
       while (valueEnd > valueStart && isSpace(buf[valueEnd - 1]!)) valueEnd--;
-      const value = buf.toString('latin1', valueStart, valueEnd);
       if (header === CONTENT_LENGTH) {
-        if (!/^\d{1,15}$/.test(value) || (length !== undefined && length !== Number(value))) throw new ResponseError('protocol', `bad content-length "${value.slice(0, 20)}"`);
-        length = Number(value);
+        const value = digits(buf, valueStart, valueEnd);
+        if (value < 0 || (length !== undefined && length !== value)) throw new ResponseError('protocol', `bad content-length "${buf.toString('latin1', valueStart, Math.min(valueEnd, valueStart + 20))}"`);
+        length = value;
       } else if (header === TRANSFER_ENCODING) {
-        chunked = value.toLowerCase().split(',').at(-1)!.trim() === 'chunked';
+        chunked = buf.toString('latin1', valueStart, valueEnd).toLowerCase().split(',').at(-1)!.trim() === 'chunked';
       } else if (header === CONNECTION) {
-        connection = value.toLowerCase();
+        // The last Connection header counts; `close` and `keep-alive` are looked for anywhere in its value.
+        close = includesIgnoringCase(buf, valueStart, valueEnd, CLOSE);
+        keepAlive = includesIgnoringCase(buf, valueStart, valueEnd, KEEP_ALIVE);
       }
     }
     if (code >= 100 && code < 200) return; // an interim response: the real one follows
     this.#status = code;
-    this.#keepAlive = minor === 49 /* 1 */ ? !connection.includes('close') : connection.includes('keep-alive');
+    this.#keepAlive = minor === 49 /* 1 */ ? !close : keepAlive;
     if (chunked) {
       this.#phase = 'chunk-size';
     } else if (length !== undefined) {
@@ -254,6 +257,36 @@ function indexWithin(buf: Buffer, what: Buffer, start: number, end: number): num
 /** Whitespace as `String.trim` sees it, within latin1. */
 const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13) || c === 160;
 
+const CLOSE = Buffer.from('close', 'latin1');
+const KEEP_ALIVE = Buffer.from('keep-alive', 'latin1');
+
+/** `[start, end)` as a number of 1 to 15 decimal digits, or -1. */
+function digits(buf: Buffer, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Whether `[start, end)` contains the lower-case ASCII `needle`, letters compared case-insensitively. */
+function includesIgnoringCase(buf: Buffer, start: number, end: number, needle: Buffer): boolean {
+  for (let at = start; at + needle.length <= end; at++) if (equalIgnoringCase(buf, at, needle)) return true;
+  return false;
+}
+
+function equalIgnoringCase(buf: Buffer, at: number, name: Buffer): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const want = name[i]!;
+    const c = buf[at + i]!;
+    if (c !== want && !(want >= 97 && want <= 122 && c === want - 32)) return false;
+  }
+  return true;
+}
+
 /** Where the line starting at `start` ends: its CRLF, or `end` (the head's CRLFCRLF). */
 function lineEnd(buf: Buffer, start: number, end: number): number {
   for (let i = start; i < end; i++) if (buf[i] === 13 && buf[i + 1] === 10) return i;
@@ -278,16 +311,6 @@ const HTTP_1 = Buffer.from('HTTP/1.', 'latin1');
 
 /** Which of the headers the reader uses `[start, end)` names (ASCII case-insensitively), or undefined. */
 function headerOf(buf: Buffer, start: number, end: number): number | undefined {
-  for (let h = 0; h < HEADERS.length; h++) {
-    const name = HEADERS[h]!;
-    if (end - start !== name.length) continue;
-    let i = 0;
-    for (; i < name.length; i++) {
-      const want = name[i]!;
-      const c = buf[start + i]!;
-      if (c !== want && !(want >= 97 && want <= 122 && c === want - 32)) break;
-    }
-    if (i === name.length) return h;
-  }
+  for (let h = 0; h < HEADERS.length; h++) if (end - start === HEADERS[h]!.length && equalIgnoringCase(buf, start, HEADERS[h]!)) return h;
   return undefined;
 }
