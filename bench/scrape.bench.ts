@@ -4,7 +4,7 @@
  * vLLM-sized page (~48 KB) and honour prometheus_client's `?name[]=` filter as vLLM does, so the row with
  * `nameFilter` (the default) measures a few-hundred-byte page and the row without it the whole page.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { EndpointStore } from '../src/datalayer/endpoint-store.js';
@@ -64,9 +64,40 @@ export async function runScrapeBench(endpoints = 100, seconds = 5, nameFilter = 
   return { endpoints, pages, nameFilter, seconds: wall, pagesPerSec: scrapes / wall, cores: (used.user + used.system) / 1e6 / wall, userCores: used.user / 1e6 / wall, systemCores: used.system / 1e6 / wall };
 }
 
-/** `node dist/bench/scrape.bench.js [endpoints=100] [seconds=5] [filtered|whole] [same|changing]`: one row, the collector's CPU. */
+/**
+ * The whole EPP (bench/epp-server.ts: default config, file discovery, every plugin, metrics and status
+ * servers) over `pods` page servers with no request traffic: the EPP process's CPU (user + system, all its
+ * threads, from /proc) per nominal page (pods × 20 a second, at the default 50 ms refresh).
+ */
+export async function runIdleEppBench(pods = 64, seconds = 10, pages: 'same' | 'changing' = 'same'): Promise<{ pods: number; pagesPerSec: number; cores: number }> {
+  const { spawnNode, stop, cpuMs } = await import('./server.bench.js');
+  const children = new Set<ChildProcess>();
+  try {
+    const servers = await spawnNode<number[]>('./page-servers.js', [String(pods), pages], children);
+    const { child } = await spawnNode<{ grpcPort: number }>('./epp-server.js', [JSON.stringify(servers.info)], children, 30_000);
+    await new Promise((r) => setTimeout(r, 5000)); // JIT warm, as above
+    const cpu0 = cpuMs(child.pid!);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const cores = (cpuMs(child.pid!) - cpu0) / (performance.now() - t0);
+    return { pods, pagesPerSec: pods * 20, cores };
+  } finally {
+    await Promise.all([...children].map(stop));
+  }
+}
+
+/**
+ * `node dist/bench/scrape.bench.js [endpoints=100] [seconds=5] [filtered|whole|epp] [same|changing]`: one
+ * row, the collector's CPU (`epp`: the whole idle EPP's, filtered pages).
+ */
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = await runScrapeBench(Number(process.argv[2] ?? 100), Number(process.argv[3] ?? 5), process.argv[4] !== 'whole', process.argv[5] === 'changing' ? 'changing' : 'same');
-  const usPerPage = (r.cores * 1e6) / r.pagesPerSec;
-  console.log(`${r.endpoints} endpoints, ${r.nameFilter ? 'filtered' : 'whole'} ${r.pages} page: ${r.pagesPerSec.toFixed(0)} pages/s, ${r.cores.toFixed(3)} core (user ${r.userCores.toFixed(3)}, system ${r.systemCores.toFixed(3)}), ${usPerPage.toFixed(1)} µs/page`);
+  const [endpoints, seconds, mode, pages] = [Number(process.argv[2] ?? 100), Number(process.argv[3] ?? 5), process.argv[4] ?? 'filtered', process.argv[5] === 'changing' ? 'changing' : 'same'] as const;
+  if (mode === 'epp') {
+    const r = await runIdleEppBench(endpoints, seconds, pages);
+    console.log(`idle EPP, ${r.pods} pods, ${pages} page: ${r.pagesPerSec} pages/s (nominal), ${r.cores.toFixed(3)} core, ${((r.cores * 1e6) / r.pagesPerSec).toFixed(1)} µs/page`);
+  } else {
+    const r = await runScrapeBench(endpoints, seconds, mode !== 'whole', pages);
+    const usPerPage = (r.cores * 1e6) / r.pagesPerSec;
+    console.log(`${r.endpoints} endpoints, ${r.nameFilter ? 'filtered' : 'whole'} ${r.pages} page: ${r.pagesPerSec.toFixed(0)} pages/s, ${r.cores.toFixed(3)} core (user ${r.userCores.toFixed(3)}, system ${r.systemCores.toFixed(3)}), ${usPerPage.toFixed(1)} µs/page`);
+  }
 }
