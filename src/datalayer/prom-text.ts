@@ -191,8 +191,15 @@ export class SeriesScanner {
   /** The last page's malformed wanted lines: `[samples before it, name, first 200 characters]`. */
   readonly bad: [number, string, string][] = [];
 
+  /** The names the kept series were found with (a series knows its name by its index in them). */
+  #names: SampleNames | undefined;
+
   scan(page: Buffer, names: SampleNames): void {
     const { series, values, bad } = this;
+    if (names !== this.#names) {
+      this.#names = names;
+      series.length = 0;
+    }
     bad.length = 0;
     let count = 0;
     const length = page.length;
