@@ -27,6 +27,9 @@ function varintSize(n: number): number {
 function intSize(n: number): number {
   return n < 0 ? 10 : varintSize(n);
 }
+/** HttpStatus / GrpcStatus: field 1, left out at 0. */
+const varintMessageSize = (value: number) => (value ? 1 + intSize(value) : 0);
+
 /** Tag + length prefix + content of a length-delimited field (all our tags fit in one byte). */
 function lenField(content: number): number {
   return 1 + varintSize(content) + content;
@@ -189,10 +192,10 @@ class Encoder {
   #sizeImmediate(r: Immediate): number {
     const slot = this.#slot();
     let n = 0;
-    if (r.status) n += lenField(r.status.code ? 1 + intSize(r.status.code) : 0);
+    if (r.status) n += lenField(varintMessageSize(r.status.code));
     if (r.headers) n += lenField(this.#sizeMutation(r.headers));
     if (r.body && r.body.length > 0) n += this.#sizeBytes(r.body);
-    if (r.grpcStatus) n += lenField(r.grpcStatus.status ? 1 + varintSize(r.grpcStatus.status) : 0);
+    if (r.grpcStatus) n += lenField(varintMessageSize(r.grpcStatus.status));
     if (r.details) n += this.#sizeString(r.details);
     return this.#sized(slot, n);
   }
@@ -364,27 +367,21 @@ class Encoder {
 
   #immediate(field: number, r: Immediate): void {
     this.#open(field);
-    if (r.status) {
-      const code = r.status.code;
-      this.#buf[this.#pos++] = tag(1, LEN);
-      this.#buf[this.#pos++] = code ? 1 + intSize(code) : 0;
-      if (code) {
-        this.#buf[this.#pos++] = tag(1, VARINT);
-        this.#int(code);
-      }
-    }
+    if (r.status) this.#varintMessage(1, r.status.code);
     if (r.headers) this.#mutation(2, r.headers);
     if (r.body && r.body.length > 0) this.#bytes(3, r.body);
-    if (r.grpcStatus) {
-      const status = r.grpcStatus.status;
-      this.#buf[this.#pos++] = tag(4, LEN);
-      this.#buf[this.#pos++] = status ? 1 + varintSize(status) : 0;
-      if (status) {
-        this.#buf[this.#pos++] = tag(1, VARINT);
-        this.#varint(status);
-      }
-    }
+    if (r.grpcStatus) this.#varintMessage(4, r.grpcStatus.status);
     if (r.details) this.#string(5, r.details);
+  }
+
+  /** A message whose one field (1) is a varint, HttpStatus or GrpcStatus: at most 11 bytes, so its length is one byte. */
+  #varintMessage(field: number, value: number): void {
+    this.#buf[this.#pos++] = tag(field, LEN);
+    this.#buf[this.#pos++] = varintMessageSize(value);
+    if (value) {
+      this.#buf[this.#pos++] = tag(1, VARINT);
+      this.#int(value);
+    }
   }
 
   #struct(field: number, s: PbStruct): void {
