@@ -70,6 +70,23 @@ test('bare transport: unknown method UNIMPLEMENTED; a message over --grpc-max-re
   });
 });
 
+test('bare transport: a body chunk above the copy limit goes out whole in parts; an answer over --grpc-max-send-msg-size is RESOURCE_EXHAUSTED', async () => {
+  await withEpp(['--grpc-max-send-msg-size=24Ki'], async (t) => {
+    const content = 'y'.repeat(20 * 1024); // its streamed_response chunk is framed as parts (BIG_BYTES is 16 KiB)
+    const fits = new Stream(t.client).send(requestHeaders({})).send(chat(content));
+    await fits.responses(2);
+    const echoed = Buffer.from(fits.received[1]!.requestBody!.response!.bodyMutation!.streamedResponse!.body!);
+    assert.equal(echoed.toString(), JSON.stringify({ model: 'm', messages: [{ role: 'user', content }] }), 'the body comes back byte for byte');
+    fits.cancel();
+
+    const over = new Stream(t.client).send(requestHeaders({})).send(chat('z'.repeat(30 * 1024)));
+    await until(() => over.ended, 'the stream whose answer is too large to end');
+    assert.equal(over.error?.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(over.error!.details, /sent message larger than max \(\d+ vs\. 24576\)/);
+    await until(() => t.epp.extProc.openStreams === 0 && t.epp.tracker.totalInFlight() === 0, 'no stream or request left');
+  });
+});
+
 test('bare transport: an idle connection is pinged every --grpc-keepalive-time', async () => {
   await withEpp(['--grpc-keepalive-time=50ms', '--grpc-keepalive-timeout=1s'], async (t) => {
     const session = http2.connect(`http://127.0.0.1:${t.epp.grpcPort}`);
