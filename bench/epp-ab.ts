@@ -3,7 +3,8 @@
  * different node flags or EPP arguments, h2load replaying whole 4 KB exchanges, CPU per request from
  * /proc, runs alternating so drift in the machine hits both.
  * `node dist/bench/epp-ab.js '<json variant A>' '<json variant B>' [promptKB=4] [requests=20000] [rounds=3]`,
- * a variant being `{"name": "...", "node": ["--flag"], "args": "--epp-flag=x"}`.
+ * a variant being `{"name": "...", "node": ["--flag"], "args": "--epp-flag=x", "script": "/abs/dist-a/bench/epp-server.js"}`
+ * (`script`: another build's EPP, for comparing two versions of the code).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ interface Variant {
   name: string;
   node?: string[];
   args?: string;
+  script?: string;
 }
 
 const variants = [process.argv[2], process.argv[3]].map((s) => JSON.parse(s ?? '{}') as Variant);
@@ -33,7 +35,7 @@ try {
   for (let r = 0; r < rounds; r++) {
     for (const v of variants) {
       const env = { ...process.env, EPP_BENCH_ARGS: ['--grpc-transport=http2', v.args ?? ''].join(' ').trim() };
-      const { child, info } = await spawnNode<{ grpcPort: number }>('./epp-server.js', [JSON.stringify(pages.info)], children, 30_000, env, v.node ?? []);
+      const { child, info } = await spawnNode<{ grpcPort: number }>(v.script ?? './epp-server.js', [JSON.stringify(pages.info)], children, 30_000, env, v.node ?? []);
       await h2load(info.grpcPort, frames, 2_000, children);
       const before = cpuMs(child.pid!);
       const run = await h2load(info.grpcPort, frames, requests, children);
