@@ -24,6 +24,8 @@ interface PodSeries {
   readonly labels: { pod_name: string; namespace: string; port: string };
   readonly observe: (seconds: number) => void;
   readonly reasons: Set<string>;
+  /** Set when the pod's series were removed: a metadata object that maps here must look again. */
+  removed: boolean;
 }
 
 const podKey = (e: EndpointMetadata) => `${e.namespace}/${e.name}:${e.port}`;
@@ -35,6 +37,8 @@ export class ScrapeMetrics {
   readonly #podErrors: Counter<'pod_name' | 'namespace' | 'port' | 'reason'>;
   /** By `namespace/name:port`: a pod whose labels changed keeps its series. */
   readonly #pods = new Map<string, PodSeries>();
+  /** The same, by metadata object: a scrape finds its pod without building the key string (~1 µs a page). */
+  readonly #byMetadata = new WeakMap<EndpointMetadata, PodSeries>();
   readonly #sourceType: string;
   readonly #extractorType: string;
 
@@ -67,18 +71,22 @@ export class ScrapeMetrics {
     const pod = this.#pods.get(key);
     if (!pod) return;
     this.#pods.delete(key);
+    pod.removed = true;
     this.#duration.remove(pod.labels);
     for (const reason of pod.reasons) this.#podErrors.remove({ ...pod.labels, reason });
   }
 
   #series(endpoint: EndpointMetadata): PodSeries {
+    const known = this.#byMetadata.get(endpoint);
+    if (known && !known.removed) return known;
     const key = podKey(endpoint);
     let pod = this.#pods.get(key);
     if (!pod) {
       const labels = { pod_name: endpoint.name, namespace: endpoint.namespace, port: String(endpoint.port) };
-      pod = { labels, observe: this.#duration.bind(labels), reasons: new Set() };
+      pod = { labels, observe: this.#duration.bind(labels), reasons: new Set(), removed: false };
       this.#pods.set(key, pod);
     }
+    this.#byMetadata.set(endpoint, pod);
     return pod;
   }
 }

@@ -67,3 +67,20 @@ test('scrape metrics: Go-named poll and extract error counters, per-pod duration
     await Promise.all(pods.map((p) => p.close()));
   }
 });
+
+test('scrape metrics: a pod that leaves and comes back with the same metadata object counts into live series again', async () => {
+  const registry = new Registry();
+  const m = new ScrapeMetrics(registry);
+  const meta = { name: 'p', namespace: 'ns', address: '127.0.0.1', port: 8000, labels: {} };
+  const count = async () => value(await registry.metrics(), 'llm_d_epp_datalayer_poll_duration_seconds_count', 'pod_name="p"');
+  const cases: [string, () => void, number | undefined][] = [
+    ['two scrapes', () => (m.scraped(meta, 0.01, 'ok'), m.scraped(meta, 0.01, 'ok')), 2],
+    ['the pod left', () => m.stopped(meta), undefined],
+    ['back, the same object', () => m.scraped(meta, 0.01, 'ok'), 1],
+    ['an equal new object', () => m.scraped({ ...meta }, 0.01, 'ok'), 2],
+  ];
+  for (const [name, act, want] of cases) {
+    act();
+    assert.equal(await count(), want, name);
+  }
+});
