@@ -12,7 +12,7 @@ import { extProcServiceDefinition as definition } from '../src/extproc/server.js
 import { chunks, DESTINATION_HEADER, lbMetadata, SYSTEM_OWNED_HEADERS } from '../src/extproc/epp-protocol.js';
 import { serveControl } from './child-control.js';
 import { decodeRequest, encodeResponseWithProtobufjs, PROCESS_PATH } from '../src/extproc/codec.js';
-import { BareGrpcServer } from '../src/extproc/bare-grpc.js';
+import { BareGrpcServer, framed } from '../src/extproc/bare-grpc.js';
 
 const DESTINATION = '127.0.0.1:8000';
 
@@ -87,7 +87,7 @@ if (process.argv[2] === 'http2') {
   const server = new BareGrpcServer<ProcessingRequest, ProcessingResponse>({
     path: PROCESS_PATH,
     decode: decodeRequest,
-    encode: encodeResponseWithProtobufjs,
+    frame: framed(encodeResponseWithProtobufjs),
     maxRecvBytes: 64 * 1024 * 1024,
     maxSendBytes: 64 * 1024 * 1024,
     keepaliveMs: 0,

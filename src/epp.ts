@@ -32,7 +32,7 @@ import { ExtProcService } from './extproc/server.js';
 import { BareGrpcServer } from './extproc/bare-grpc.js';
 import { frameProcessingResponse } from './extproc/response-encoder.js';
 import { tuneV8ForServing } from './runtime/v8-tuning.js';
-import { decodeRequest, encodeResponse, PROCESS_PATH, type ProcessingRequest, type ProcessingResponse } from './extproc/codec.js';
+import { decodeRequest, PROCESS_PATH, type ProcessingRequest, type ProcessingResponse } from './extproc/codec.js';
 import { DEFAULT_STREAM_OPTIONS } from './extproc/process-stream.js';
 import { ResourceFile } from './resources/resource-file.js';
 import { autoWorkers, ParseOffload } from './pool/parse-offload.js';
@@ -358,7 +358,6 @@ async function assemble(options: Options, log: Logger, start: EppStartOptions, o
       const bare = new BareGrpcServer<ProcessingRequest, ProcessingResponse>({
         path: PROCESS_PATH,
         decode: decodeRequest,
-        encode: encodeResponse,
         frame: frameProcessingResponse,
         maxRecvBytes: options.grpcMaxRecvMsgSize,
         maxSendBytes: options.grpcMaxSendMsgSize,

@@ -18,9 +18,11 @@ export interface BareGrpcOptions<In, Out> {
   /** The one method served, e.g. `/envoy.service.ext_proc.v3.ExternalProcessor/Process`. */
   readonly path: string;
   readonly decode: (frame: Buffer) => In;
-  readonly encode: (message: Out) => Buffer;
-  /** Optional: the whole frame (prefix included) in parts, so large fields need not be copied behind a prefix. */
-  readonly frame?: (message: Out) => Buffer[];
+  /**
+   * A message as one whole gRPC frame (the 5-byte prefix, then the message) in parts written in order, so
+   * a large field need not be copied behind the prefix. `framed(encode)` makes one from a plain encoder.
+   */
+  readonly frame: (message: Out) => Buffer[];
   readonly maxRecvBytes: number;
   readonly maxSendBytes: number;
   /** Ping an idle connection this often; 0 = never. */
@@ -34,8 +36,22 @@ export interface BareGrpcOptions<In, Out> {
 /** grpc-timeout: digits and a unit (H, M, S, m, u, n). */
 const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 1e-3, n: 1e-6 };
 
-/** Messages up to this size are copied behind their prefix (one write); larger ones are written as two. */
-const COPY_LIMIT = 16 * 1024;
+/** Bytes up to this size are copied behind a frame's prefix (one buffer); larger ones are their own part. */
+export const COPY_LIMIT = 16 * 1024;
+
+/** A frame function from a plain message encoder: the message copied behind its prefix, or its own part when large. */
+export function framed<Out>(encode: (message: Out) => Buffer): (message: Out) => Buffer[] {
+  return (message) => {
+    const body = encode(message);
+    const large = body.length > COPY_LIMIT;
+    const head = Buffer.allocUnsafe(large ? 5 : 5 + body.length);
+    head[0] = 0;
+    head.writeUInt32BE(body.length, 1);
+    if (large) return [head, body];
+    body.copy(head, 5);
+    return [head];
+  };
+}
 
 const percentEncode = (s: string) => s.replace(/[^ -$&-~]/g, (c) => encodeURIComponent(c)); // gRPC's grpc-message encoding
 
@@ -93,29 +109,7 @@ export class BareCall<In, Out> extends EventEmitter {
   write(message: Out): boolean {
     const stream = this.#stream;
     if (stream.destroyed || stream.writableEnded) return false;
-    if (this.#options.frame) return this.#writeParts(this.#options.frame(message));
-    const body = this.#options.encode(message);
-    if (body.length > this.#options.maxSendBytes) return this.#tooBig(body.length);
-    if (body.length > COPY_LIMIT) {
-      // A large message (a body chunk) goes out as prefix + message in one corked write, not copied.
-      const prefix = Buffer.allocUnsafe(5);
-      prefix[0] = 0;
-      prefix.writeUInt32BE(body.length, 1);
-      stream.cork();
-      stream.write(prefix);
-      const ok = stream.write(body);
-      stream.uncork();
-      return ok;
-    }
-    const frame = Buffer.allocUnsafe(5 + body.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(body.length, 1);
-    body.copy(frame, 5);
-    return stream.write(frame);
-  }
-
-  #writeParts(parts: Buffer[]): boolean {
-    const stream = this.#stream;
+    const parts = this.#options.frame(message);
     if (parts.length === 1) {
       const frame = parts[0]!;
       if (frame.length - 5 > this.#options.maxSendBytes) return this.#tooBig(frame.length - 5);
@@ -124,6 +118,7 @@ export class BareCall<In, Out> extends EventEmitter {
     let length = -5;
     for (const p of parts) length += p.length;
     if (length > this.#options.maxSendBytes) return this.#tooBig(length);
+    // Parts of one frame (a body chunk beside its prefix) leave in one corked write, not copied together.
     stream.cork();
     let ok = true;
     for (const p of parts) ok = stream.write(p);

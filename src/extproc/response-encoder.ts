@@ -6,13 +6,12 @@
  *
  * The output is proto3's canonical form, as Envoy writes it: fields in number order, scalars at their
  * default left out, except where presence is the meaning (a set oneof member, an empty sub-message such as
- * the `response: {}` that says "continue"). For the gRPC frame form, bytes fields of `BIG_BYTES` or more
+ * the `response: {}` that says "continue"). For the gRPC frame form, bytes fields larger than `COPY_LIMIT`
  * (a body chunk) are not copied: they become their own part of the frame, written after the bytes before them.
  */
+import { COPY_LIMIT } from './bare-grpc.js';
 import type { CommonResponse, HeaderMutation, HeaderValue, HeaderValueOption, PbStruct, PbValue, ProcessingResponse } from './codec.js';
 
-/** Bytes fields at least this long are handed over as their own part of a frame instead of being copied. */
-export const BIG_BYTES = 16 * 1024;
 
 const LEN = 2;
 const VARINT = 0;
@@ -45,6 +44,7 @@ class Encoder {
   #next = 0;
   /** Bytes in big fields that will travel as their own parts (only when framing). */
   #bigTotal = 0;
+  /** Bytes fields longer than this become their own part: COPY_LIMIT when framing, never otherwise. */
   #big = Infinity;
   #buf: Buffer = Buffer.alloc(0);
   #pos = 0;
@@ -62,7 +62,7 @@ class Encoder {
 
   /** A whole gRPC message frame (5-byte prefix + message) as parts to write in order. */
   frame(m: ProcessingResponse): Buffer[] {
-    this.#big = BIG_BYTES;
+    this.#big = COPY_LIMIT;
     const size = this.#measure(m);
     this.#start(size - this.#bigTotal, 5);
     const buf = this.#buf;
@@ -108,7 +108,7 @@ class Encoder {
   }
 
   #sizeBytes(b: Uint8Array): number {
-    if (b.length >= this.#big) this.#bigTotal += b.length;
+    if (b.length > this.#big) this.#bigTotal += b.length;
     return lenField(b.length);
   }
 
@@ -283,7 +283,7 @@ class Encoder {
   #bytes(field: number, b: Uint8Array): void {
     this.#buf[this.#pos++] = tag(field, LEN);
     this.#varint(b.length);
-    if (b.length >= this.#big) {
+    if (b.length > this.#big) {
       // Its own part: the bytes so far, then the field itself; writing resumes in the same buffer.
       this.#parts.push(this.#buf.subarray(this.#segment, this.#pos), toBuffer(b));
       this.#segment = this.#pos;

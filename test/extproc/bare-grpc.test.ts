@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { grpcTimeoutMs } from '../../src/extproc/bare-grpc.js';
+import { COPY_LIMIT, framed, grpcTimeoutMs } from '../../src/extproc/bare-grpc.js';
 import { destinationOf, fakePods, requestBody, requestHeaders, startTestEpp, Stream, type TestEpp } from '../helpers/ext-proc-harness.js';
 import { until } from '../helpers/until.js';
 
@@ -24,6 +24,25 @@ test('grpc-timeout units', () => {
     [undefined, undefined],
   ];
   for (const [header, want] of cases) assert.equal(grpcTimeoutMs(header), want, String(header));
+});
+
+test('framed: a message copied behind its 5-byte prefix, or its own part when larger than COPY_LIMIT', () => {
+  const cases: [string, number, number][] = [
+    ['empty', 0, 1],
+    ['small', 10, 1],
+    ['at the limit', COPY_LIMIT, 1],
+    ['above it', COPY_LIMIT + 1, 2],
+  ];
+  for (const [name, size, parts] of cases) {
+    const body = Buffer.alloc(size, 7);
+    const frame = framed((m: Buffer) => m)(body);
+    assert.equal(frame.length, parts, name);
+    const whole = Buffer.concat(frame);
+    assert.equal(whole[0], 0, `${name}: not compressed`);
+    assert.equal(whole.readUInt32BE(1), size, `${name}: length prefix`);
+    assert.deepEqual(whole.subarray(5), body, `${name}: the message`);
+    if (parts === 2) assert.equal(frame[1], body, `${name}: the message itself, not a copy`);
+  }
 });
 
 async function withEpp(args: string[], f: (t: TestEpp, pods: { hostPort: string }[]) => Promise<void>): Promise<void> {

@@ -3,14 +3,15 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import protobuf from 'protobufjs';
 import { ProcessingResponseType, setHeader, type ProcessingResponse } from '../../src/extproc/codec.js';
-import { encodeProcessingResponse, frameProcessingResponse, BIG_BYTES } from '../../src/extproc/response-encoder.js';
+import { encodeProcessingResponse, frameProcessingResponse } from '../../src/extproc/response-encoder.js';
+import { COPY_LIMIT } from '../../src/extproc/bare-grpc.js';
 import { lbMetadata } from '../../src/extproc/epp-protocol.js';
 import { GOLDEN, toObjectOptions } from '../helpers/golden.js';
 
 const viaProtobufjs = (m: ProcessingResponse) => ProcessingResponseType.encode(m as unknown as protobuf.Message).finish();
 const read = (bytes: Uint8Array) => ProcessingResponseType.toObject(ProcessingResponseType.decode(bytes), { ...toObjectOptions, defaults: true });
 
-const big = Buffer.alloc(BIG_BYTES + 100, 0x61);
+const big = Buffer.alloc(COPY_LIMIT + 100, 0x61);
 const cases: [string, ProcessingResponse][] = [
   ['routing answer', {
     requestHeaders: { response: { headerMutation: { setHeaders: [setHeader('x-gateway-destination-endpoint', '10.0.0.7:8000'), setHeader('content-length', '4096'), setHeader('hi', 'mom')] }, clearRouteCache: true } },
@@ -49,7 +50,7 @@ test('hand encoder: a big body chunk travels as its own part, not copied', () =>
   const parts = frameProcessingResponse(cases.find(([n]) => n === 'a body chunk above the copy limit')![1]);
   assert.equal(parts.length, 3, 'what precedes the body, the body, end_of_stream');
   assert.equal(parts[1], big, 'the body itself, not a copy');
-  const small = frameProcessingResponse({ responseBody: { response: { bodyMutation: { streamedResponse: { body: Buffer.alloc(BIG_BYTES - 1) } } } } });
+  const small = frameProcessingResponse({ responseBody: { response: { bodyMutation: { streamedResponse: { body: Buffer.alloc(COPY_LIMIT - 1) } } } } });
   assert.equal(small.length, 1, 'below the limit the frame is one buffer');
 });
 
