@@ -10,7 +10,7 @@ import type { Endpoint } from '../framework/endpoint.js';
 import type { AttributeExtractor, AttributeSource, PageSample } from '../framework/datalayer.js';
 import type { EndpointStore } from './endpoint-store.js';
 import { PageClient } from './page-client.js';
-import { syncLoops } from './endpoint-loops.js';
+import { stopLoop, syncLoops } from './endpoint-loops.js';
 import { SampleNames, scanSamples } from './prom-text.js';
 
 export interface AttributeCollectorOptions {
@@ -90,11 +90,7 @@ export class AttributeCollector {
   }
 
   #stop(key: string): void {
-    const loop = this.#loops.get(key);
-    if (!loop) return;
-    loop.stopped = true;
-    loop.client?.close();
-    this.#loops.delete(key);
+    stopLoop(this.#loops, key);
   }
 
   #onTick(): void {

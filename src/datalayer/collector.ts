@@ -9,7 +9,7 @@ import type { EndpointStore } from './endpoint-store.js';
 import { ExtractMemo, MetricsExtractor } from './extract.js';
 import type { MetricsMapping } from '../framework/datalayer.js';
 import { PageClient, type PageCallback, type ScrapeError } from './page-client.js';
-import { syncLoops } from './endpoint-loops.js';
+import { stopLoop, syncLoops } from './endpoint-loops.js';
 
 export interface CollectorOptions {
   readonly intervalMs: number;
@@ -146,12 +146,8 @@ export class MetricsCollector {
   }
 
   #stop(key: string): void {
-    const loop = this.#loops.get(key);
-    if (!loop) return;
-    loop.stopped = true;
-    loop.client?.close();
-    this.#loops.delete(key);
-    if (loop.metadata) this.#options.observer?.stopped(loop.metadata);
+    const loop = stopLoop(this.#loops, key);
+    if (loop?.metadata) this.#options.observer?.stopped(loop.metadata);
   }
 
   #expire(): void {
