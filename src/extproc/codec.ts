@@ -1,8 +1,8 @@
 /**
  * The ext_proc messages on the wire: the proto/ subset loaded with protobufjs once, at start-up. Decoding
  * gives protobufjs message objects (camelCase fields, bytes as Buffer/Uint8Array, oneof case names in
- * `request` / `response`); encoding takes plain objects of the same shape (written by response-encoder.ts). No toObject/fromObject pass on
- * the hot path: a 400 KB body is decoded as one slice of the frame.
+ * `request` / `response`); encoding takes plain objects of the same shape (written by response-encoder.ts).
+ * No toObject/fromObject pass on the hot path: a 400 KB body is decoded as one slice of the frame.
  */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
