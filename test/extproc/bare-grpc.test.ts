@@ -91,7 +91,7 @@ test('bare transport: unknown method UNIMPLEMENTED; a message over --grpc-max-re
 
 test('bare transport: a body chunk above the copy limit goes out whole in parts; an answer over --grpc-max-send-msg-size is RESOURCE_EXHAUSTED', async () => {
   await withEpp(['--grpc-max-send-msg-size=24Ki'], async (t) => {
-    const content = 'y'.repeat(20 * 1024); // its streamed_response chunk is framed as parts (BIG_BYTES is 16 KiB)
+    const content = 'y'.repeat(20 * 1024); // its streamed_response chunk is framed as parts (COPY_LIMIT is 16 KiB)
     const fits = new Stream(t.client).send(requestHeaders({})).send(chat(content));
     await fits.responses(2);
     const echoed = Buffer.from(fits.received[1]!.requestBody!.response!.bodyMutation!.streamedResponse!.body!);
